@@ -1,0 +1,22 @@
+package session
+
+import "errors"
+
+var (
+	// ErrNotFound reports a missing value or session.
+	ErrNotFound = errors.New("session: not found")
+	// ErrType reports a value that cannot be read as the requested type.
+	ErrType = errors.New("session: value has another type")
+	// ErrReserved reports a key that express-session would drop or that
+	// this library keeps for itself.
+	ErrReserved = errors.New("session: reserved key")
+	// ErrCommitted reports a change made after the session was committed
+	// (after the response's first byte); the change is not saved.
+	ErrCommitted = errors.New("session: changed after commit")
+	// ErrDestroyed reports use of a session after Destroy.
+	ErrDestroyed = errors.New("session: destroyed")
+	// ErrUnsupported reports an operation the store does not offer.
+	ErrUnsupported = errors.New("session: unsupported by store")
+	// ErrClosed reports use of a closed store.
+	ErrClosed = errors.New("session: store closed")
+)

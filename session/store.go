@@ -1,0 +1,91 @@
+package session
+
+import (
+	"context"
+	"time"
+)
+
+// Store persists opaque session records under an ID with an absolute expiry
+// instant. A Store decides no policy: timeouts, dirty tracking, rotation and
+// revocation live in the Manager. Every method takes a context and must return
+// promptly with the context's error once it is done.
+//
+// Load reports a missing, expired or unreadable record as found == false with a
+// nil error; err is for system failures only (a lost connection, a closed
+// store, a cancelled context).
+//
+// Save writes data and expiresAt together, replacing any earlier record.
+// A record whose expiresAt is not in the future must not be returned by Load.
+//
+// Touch moves the expiry of an existing record without rewriting its data.
+// Touching a missing record is not an error and creates nothing.
+//
+// Delete removes a record. Deleting a missing record is not an error.
+//
+// A Store must be safe for concurrent use. The data slice passed to Save is
+// not retained by the caller and may be kept; the slice returned by Load
+// belongs to the caller.
+type Store interface {
+	Load(ctx context.Context, id string) (data []byte, found bool, err error)
+	Save(ctx context.Context, id string, data []byte, expiresAt time.Time) error
+	Touch(ctx context.Context, id string, expiresAt time.Time) error
+	Delete(ctx context.Context, id string) error
+}
+
+// Counter is implemented by stores that can count their live (unexpired)
+// records.
+type Counter interface {
+	Count(ctx context.Context) (int64, error)
+}
+
+// Pruner is implemented by stores that can delete expired records on demand.
+// Prune deletes in bounded batches and returns how many records it removed.
+// Stores whose backend expires records by itself (Redis) need not implement it.
+type Pruner interface {
+	Prune(ctx context.Context) (int64, error)
+}
+
+// Record is one stored session as an Iterator yields it.
+type Record struct {
+	ID        string
+	Data      []byte
+	ExpiresAt time.Time
+}
+
+// Iterator is implemented by stores that can stream their live records.
+// Iterate calls fn for each live record, in no particular order, until fn
+// returns an error (which Iterate then returns) or the records are exhausted.
+// The Record's Data is only valid during the call to fn unless copied.
+// Records written during the iteration may or may not be seen.
+type Iterator interface {
+	Iterate(ctx context.Context, fn func(Record) error) error
+}
+
+// UserIndex is implemented by stores that can find the sessions of a user,
+// for "log out everywhere".
+//
+// The Manager calls LinkUser after it saves a session that carries a user,
+// and UnlinkUser when the session is destroyed, renewed or changes user.
+// UserSessions returns the IDs linked to user; it may return IDs that have
+// since expired, been deleted or changed user (the Manager checks each one
+// before acting), but it must not omit a live linked session. A store that
+// derives the user from the stored data itself may treat LinkUser and
+// UnlinkUser as no-ops. Links must not outlive their sessions without bound.
+type UserIndex interface {
+	LinkUser(ctx context.Context, user, id string, expiresAt time.Time) error
+	UnlinkUser(ctx context.Context, user, id string) error
+	UserSessions(ctx context.Context, user string) ([]string, error)
+}
+
+// Pinger is implemented by stores that can check their backend's health.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// CodecChecker is implemented by stores that accept only some payloads (a
+// PostgreSQL json column accepts only JSON). CheckCodec returns a descriptive
+// error when the store cannot hold what codec writes; the Manager calls it once
+// at construction.
+type CodecChecker interface {
+	CheckCodec(codec Codec) error
+}
