@@ -10,9 +10,11 @@ import (
 // revocation live in the Manager. Every method takes a context and must return
 // promptly with the context's error once it is done.
 //
-// Load reports a missing, expired or unreadable record as found == false with a
-// nil error; err is for system failures only (a lost connection, a closed
-// store, a cancelled context).
+// Load returns the record's data and its current expiry instant (as last set
+// by Save or Touch, to within the store's granularity; the Manager needs it to
+// throttle touches without a second round trip). A missing, expired or
+// unreadable record is found == false with a nil error; err is for system
+// failures only (a lost connection, a closed store, a cancelled context).
 //
 // Save writes data and expiresAt together, replacing any earlier record.
 // A record whose expiresAt is not in the future must not be returned by Load.
@@ -26,7 +28,7 @@ import (
 // not retained by the caller and may be kept; the slice returned by Load
 // belongs to the caller.
 type Store interface {
-	Load(ctx context.Context, id string) (data []byte, found bool, err error)
+	Load(ctx context.Context, id string) (data []byte, expiresAt time.Time, found bool, err error)
 	Save(ctx context.Context, id string, data []byte, expiresAt time.Time) error
 	Touch(ctx context.Context, id string, expiresAt time.Time) error
 	Delete(ctx context.Context, id string) error
