@@ -1,0 +1,305 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+)
+
+// Config configures a Manager. Only Store and Codec are required; every other
+// field has a documented default.
+type Config struct {
+	// Store persists the sessions. Required.
+	Store Store
+	// Codec encodes sessions for the store. Required; codecs/json writes the
+	// express-session format and is the usual choice.
+	Codec Codec
+
+	// IdleTimeout ends a session that has seen no request for this long. The
+	// default is 24 hours; a negative value disables it, leaving only the
+	// absolute timeout.
+	IdleTimeout time.Duration
+	// AbsoluteTimeout ends a session this long after it was created, however
+	// active it is. The default is 7 days; a negative value disables it.
+	// Sessions written by another application without this library's
+	// metadata get their deadline when this library first saves them.
+	AbsoluteTimeout time.Duration
+	// TouchInterval is how far the idle expiry must have fallen behind before
+	// an unmodified session's expiry is moved forward with a Touch, so that a
+	// read-heavy site does not write on every request. The default is a tenth
+	// of IdleTimeout; a negative value touches on every request.
+	TouchInterval time.Duration
+
+	// UserKey is the top-level value key that holds the user ID for
+	// SetUser, User and the per-user operations. The default is "user_id".
+	UserKey string
+
+	// Cookie holds the cookie settings. They are mirrored into every stored
+	// record (express-session keeps them there) and used by the middleware.
+	Cookie CookieOptions
+
+	// Logger receives store failures and late changes, with hashed IDs and
+	// never session data. The default is slog.Default().
+	Logger *slog.Logger
+	// Metrics receives store call timings and session events. The default
+	// discards them.
+	Metrics Metrics
+
+	// now is the clock, replaceable in this package's tests.
+	now func() time.Time
+}
+
+// CookieOptions describes the session cookie.
+type CookieOptions struct {
+	// Name is the cookie name. The default is "session"; express-session's
+	// is "connect.sid".
+	Name string
+	// Path defaults to "/".
+	Path   string
+	Domain string
+	// Secure sends the cookie over HTTPS only.
+	Secure bool
+	// ScriptAccessible leaves out HttpOnly, letting page scripts read the
+	// cookie. The default (false) sets HttpOnly.
+	ScriptAccessible bool
+	// SameSite is "lax" (the default), "strict", "none" or "off" (no
+	// attribute).
+	SameSite string
+	// Partitioned sets the CHIPS Partitioned attribute.
+	Partitioned bool
+	// Priority is "low", "medium", "high" or empty.
+	Priority string
+	// BrowserSession makes a cookie without Expires or Max-Age, which the
+	// browser drops when it closes. The default is a persistent cookie that
+	// expires with the session.
+	BrowserSession bool
+}
+
+// Manager owns the session semantics over a Store: IDs, timeouts, dirty
+// tracking, throttled touches, rotation and per-user revocation. It is safe
+// for concurrent use; create one per application.
+type Manager struct {
+	cfg     Config
+	store   Store
+	codec   Codec
+	log     *slog.Logger
+	metrics Metrics
+
+	counter Counter
+	pruner  Pruner
+	iter    Iterator
+	users   UserIndex
+	pinger  Pinger
+}
+
+// New checks cfg, applies its defaults and returns a Manager. It discovers
+// the store's optional capabilities once, here.
+func New(cfg Config) (*Manager, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("session: Config.Store is required")
+	}
+	if cfg.Codec == nil {
+		return nil, errors.New("session: Config.Codec is required (codecs/json writes the express-session format)")
+	}
+	if cc, ok := cfg.Store.(CodecChecker); ok {
+		if err := cc.CheckCodec(cfg.Codec); err != nil {
+			return nil, fmt.Errorf("session: store cannot hold %q payloads: %w", cfg.Codec.Name(), err)
+		}
+	}
+	if cfg.IdleTimeout == 0 {
+		cfg.IdleTimeout = 24 * time.Hour
+	}
+	if cfg.AbsoluteTimeout == 0 {
+		cfg.AbsoluteTimeout = 7 * 24 * time.Hour
+	}
+	if cfg.IdleTimeout < 0 && cfg.AbsoluteTimeout < 0 {
+		return nil, errors.New("session: IdleTimeout and AbsoluteTimeout are both disabled; sessions would never expire")
+	}
+	if cfg.TouchInterval == 0 && cfg.IdleTimeout > 0 {
+		cfg.TouchInterval = cfg.IdleTimeout / 10
+	}
+	if cfg.UserKey == "" {
+		cfg.UserKey = "user_id"
+	}
+	if err := CheckKey(cfg.UserKey); err != nil {
+		return nil, fmt.Errorf("session: Config.UserKey: %w", err)
+	}
+	c := &cfg.Cookie
+	if c.Name == "" {
+		c.Name = "session"
+	}
+	if c.Path == "" {
+		c.Path = "/"
+	}
+	switch c.SameSite {
+	case "":
+		c.SameSite = "lax"
+	case "lax", "strict", "none", "off":
+	default:
+		return nil, fmt.Errorf("session: Cookie.SameSite %q: want lax, strict, none or off", c.SameSite)
+	}
+	switch c.Priority {
+	case "", "low", "medium", "high":
+	default:
+		return nil, fmt.Errorf("session: Cookie.Priority %q: want low, medium, high or empty", c.Priority)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = nopMetrics{}
+	}
+	if cfg.now == nil {
+		cfg.now = time.Now
+	}
+	m := &Manager{cfg: cfg, store: cfg.Store, codec: cfg.Codec, log: cfg.Logger, metrics: cfg.Metrics}
+	m.counter, _ = cfg.Store.(Counter)
+	m.pruner, _ = cfg.Store.(Pruner)
+	m.iter, _ = cfg.Store.(Iterator)
+	m.users, _ = cfg.Store.(UserIndex)
+	m.pinger, _ = cfg.Store.(Pinger)
+	return m, nil
+}
+
+// Config returns the configuration in effect, defaults applied.
+func (m *Manager) Config() Config { return m.cfg }
+
+// Store returns the store the Manager was built on.
+func (m *Manager) Store() Store { return m.store }
+
+// Codec returns the codec the Manager was built with.
+func (m *Manager) Codec() Codec { return m.codec }
+
+// Open returns the session for id, the value of a verified cookie, or a new
+// session when id is empty. It makes no store call: the record is loaded on
+// first use, so a request that never reads its session costs nothing. ctx is
+// used for that load and for later store calls made through the session.
+func (m *Manager) Open(ctx context.Context, id string) *Session {
+	return &Session{m: m, ctx: ctx, id: id, loaded: id == "", isNew: id == ""}
+}
+
+// expiry returns when a session active now, with the given absolute
+// deadline, expires.
+func (m *Manager) expiry(now, deadline time.Time) time.Time {
+	if m.cfg.IdleTimeout < 0 {
+		return deadline
+	}
+	exp := now.Add(m.cfg.IdleTimeout)
+	if !deadline.IsZero() && exp.After(deadline) {
+		return deadline
+	}
+	return exp
+}
+
+// Count returns the number of live sessions, or ErrUnsupported.
+func (m *Manager) Count(ctx context.Context) (int64, error) {
+	if m.counter == nil {
+		return 0, fmt.Errorf("%w: %T does not implement session.Counter", ErrUnsupported, m.store)
+	}
+	start := time.Now()
+	n, err := m.counter.Count(ctx)
+	m.observe(ctx, OpCount, "", start, err)
+	return n, err
+}
+
+// Prune deletes expired sessions and returns how many it removed, or
+// ErrUnsupported.
+func (m *Manager) Prune(ctx context.Context) (int64, error) {
+	if m.pruner == nil {
+		return 0, fmt.Errorf("%w: %T does not implement session.Pruner", ErrUnsupported, m.store)
+	}
+	start := time.Now()
+	n, err := m.pruner.Prune(ctx)
+	m.observe(ctx, OpPrune, "", start, err)
+	if n > 0 {
+		m.metrics.SessionEvent(EventPruned, n)
+	}
+	return n, err
+}
+
+// Ping checks the store's health; stores without Pinger are assumed healthy.
+func (m *Manager) Ping(ctx context.Context) error {
+	if m.pinger == nil {
+		return ctx.Err()
+	}
+	return m.pinger.Ping(ctx)
+}
+
+// Close closes the store when it implements io.Closer.
+func (m *Manager) Close() error {
+	if c, ok := m.store.(io.Closer); ok {
+		return c.Close()
+	}
+	return nil
+}
+
+// observe records one store call in metrics and logs its failure.
+func (m *Manager) observe(ctx context.Context, op Op, id string, start time.Time, err error) {
+	m.metrics.StoreCall(op, time.Since(start), err)
+	if err != nil && !errors.Is(err, context.Canceled) {
+		attrs := []slog.Attr{slog.String("op", string(op)), slog.String("err", err.Error())}
+		if id != "" {
+			attrs = append(attrs, slog.String("session", LogID(id)))
+		}
+		m.log.LogAttrs(ctx, slog.LevelError, "session store call failed", attrs...)
+	}
+}
+
+func (m *Manager) load(ctx context.Context, id string) ([]byte, time.Time, bool, error) {
+	start := time.Now()
+	data, exp, found, err := m.store.Load(ctx, id)
+	m.observe(ctx, OpLoad, id, start, err)
+	if err != nil {
+		return nil, time.Time{}, false, fmt.Errorf("session: load: %w", err)
+	}
+	return data, exp, found, nil
+}
+
+func (m *Manager) save(ctx context.Context, id string, data []byte, exp time.Time) error {
+	start := time.Now()
+	err := m.store.Save(ctx, id, data, exp)
+	m.observe(ctx, OpSave, id, start, err)
+	if err != nil {
+		return fmt.Errorf("session: save: %w", err)
+	}
+	return nil
+}
+
+func (m *Manager) touch(ctx context.Context, id string, exp time.Time) error {
+	start := time.Now()
+	err := m.store.Touch(ctx, id, exp)
+	m.observe(ctx, OpTouch, id, start, err)
+	if err != nil {
+		return fmt.Errorf("session: touch: %w", err)
+	}
+	return nil
+}
+
+func (m *Manager) delete(ctx context.Context, id string) error {
+	start := time.Now()
+	err := m.store.Delete(ctx, id)
+	m.observe(ctx, OpDelete, id, start, err)
+	if err != nil {
+		return fmt.Errorf("session: delete: %w", err)
+	}
+	return nil
+}
+
+// decode turns a stored record into a State. An undecodable record is
+// reported and treated as missing, so one corrupt row never fails a request.
+func (m *Manager) decode(ctx context.Context, id string, data []byte) (State, bool) {
+	var st State
+	if err := m.codec.Decode(data, &st); err != nil {
+		m.metrics.SessionEvent(EventUndecodable, 1)
+		m.log.LogAttrs(ctx, slog.LevelWarn, "session record undecodable; treated as missing",
+			slog.String("session", LogID(id)), slog.String("codec", m.codec.Name()), slog.String("err", err.Error()))
+		return State{}, false
+	}
+	if st.Values == nil {
+		st.Values = map[string]any{}
+	}
+	return st, true
+}

@@ -1,0 +1,461 @@
+package session
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Session is one request's view of a session. The Manager's Open returns
+// it; the middleware commits it before the response's first byte. Its
+// methods are safe for concurrent use by the goroutines of one request.
+//
+// The stored record is loaded on first use. Changes are tracked per
+// top-level key; an unmodified session is never written back, and a new
+// session that the handler did not modify is neither saved nor given a
+// cookie.
+type Session struct {
+	m   *Manager
+	ctx context.Context
+
+	mu     sync.Mutex
+	id     string // current ID; empty for a new session until needed
+	loaded bool   // the record was loaded (or there was none to load)
+	// loadErr is a failed load: no change may be saved over a record that
+	// could not be read.
+	loadErr   error
+	isNew     bool      // no stored record backs this session
+	storedExp time.Time // the record's expiry as loaded
+	state     State
+	userAtLoad string
+
+	dirty   map[string]struct{} // top-level keys changed
+	renew   bool                // save under a new ID even if unmodified
+	oldID   string              // stored ID to delete at commit (renew, destroy)
+	destroyed bool
+
+	committed bool
+}
+
+// CookieAction tells the middleware what to do with the cookie after a
+// commit.
+type CookieAction int
+
+const (
+	// CookieKeep leaves the cookie alone.
+	CookieKeep CookieAction = iota
+	// CookieSet writes the cookie with Result.ID and Result.ExpiresAt.
+	CookieSet
+	// CookieClear expires the cookie.
+	CookieClear
+)
+
+// CommitResult is the outcome of Manager.Commit.
+type CommitResult struct {
+	Cookie    CookieAction
+	ID        string
+	ExpiresAt time.Time
+}
+
+// ensureLoaded loads the record on first use. The caller holds s.mu.
+func (s *Session) ensureLoaded() error {
+	if s.loaded {
+		return s.loadErr
+	}
+	s.loaded = true
+	data, exp, found, err := s.m.load(s.ctx, s.id)
+	if err != nil {
+		s.loadErr = err
+		return err
+	}
+	if found {
+		if st, ok := s.m.decode(s.ctx, s.id, data); ok {
+			now := s.m.cfg.now()
+			if st.Deadline.IsZero() || now.Before(st.Deadline) {
+				s.state, s.storedExp = st, exp
+				s.userAtLoad = userOf(st.Values, s.m.cfg.UserKey)
+				return nil
+			}
+			s.m.metrics.SessionEvent(EventAbsoluteExpired, 1)
+			// Past its absolute deadline: remove it now rather than wait
+			// for its idle expiry. A failure here is logged and harmless.
+			_ = s.m.delete(s.ctx, s.id)
+		}
+	}
+	// No usable record: a fresh session with a fresh ID. The client's ID
+	// is never adopted, so a planted cookie cannot fix a session's ID.
+	s.isNew = true
+	s.id = ""
+	return nil
+}
+
+// writable checks that a change may be made now. The caller holds s.mu.
+func (s *Session) writable() error {
+	if s.committed {
+		s.m.metrics.SessionEvent(EventLateChange, 1)
+		s.m.log.LogAttrs(s.ctx, slog.LevelError, "session changed after the response was committed; change not saved")
+		return ErrCommitted
+	}
+	return s.ensureLoaded()
+}
+
+func (s *Session) markDirty(key string) {
+	if s.dirty == nil {
+		s.dirty = map[string]struct{}{}
+	}
+	s.dirty[key] = struct{}{}
+}
+
+// ID returns the session's current ID, generating one for a new session.
+// It loads the record first, since a cookie naming an unknown session gets a
+// new ID.
+func (s *Session) ID() (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.ensureLoaded(); err != nil {
+		return "", err
+	}
+	return s.currentID(), nil
+}
+
+func (s *Session) currentID() string {
+	if s.id == "" {
+		s.id = NewID()
+	}
+	return s.id
+}
+
+// IsNew reports whether no stored record backs the session (yet).
+func (s *Session) IsNew() (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.ensureLoaded(); err != nil {
+		return false, err
+	}
+	return s.isNew, nil
+}
+
+// CreatedAt returns when the session was first saved by this library; zero
+// for a new session or one written by another application.
+func (s *Session) CreatedAt() (time.Time, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.ensureLoaded(); err != nil {
+		return time.Time{}, err
+	}
+	return s.state.Created, nil
+}
+
+// Put sets key to value. value must be encodable by the Manager's codec;
+// the error for one that is not comes from Commit. Reserved keys are refused
+// with ErrReserved.
+func (s *Session) Put(key string, value any) error {
+	if err := CheckKey(key); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.writable(); err != nil {
+		return err
+	}
+	if s.state.Values == nil {
+		s.state.Values = map[string]any{}
+	}
+	s.state.Values[key] = value
+	s.markDirty(key)
+	return nil
+}
+
+// Delete removes key. Deleting a missing key changes nothing.
+func (s *Session) Delete(key string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.writable(); err != nil {
+		return err
+	}
+	if _, ok := s.state.Values[key]; !ok {
+		return nil
+	}
+	delete(s.state.Values, key)
+	s.markDirty(key)
+	return nil
+}
+
+// Has reports whether key holds a value.
+func (s *Session) Has(key string) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.ensureLoaded(); err != nil {
+		return false, err
+	}
+	_, ok := s.state.Values[key]
+	return ok, nil
+}
+
+// Keys returns the session's keys in sorted order.
+func (s *Session) Keys() ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.ensureLoaded(); err != nil {
+		return nil, err
+	}
+	return slices.Sorted(maps.Keys(s.state.Values)), nil
+}
+
+// Clear removes every value, keeping the session and its ID.
+func (s *Session) Clear() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.writable(); err != nil {
+		return err
+	}
+	for k := range s.state.Values {
+		delete(s.state.Values, k)
+		s.markDirty(k)
+	}
+	return nil
+}
+
+// Modified reports whether the session has changes to save.
+func (s *Session) Modified() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.dirty) > 0 || s.renew
+}
+
+// Renew gives the session a new ID, keeping its data; the record under the
+// old ID is deleted at commit. Call it on login and on any change of
+// privilege, so an ID learned before cannot ride the new rights.
+func (s *Session) Renew() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.writable(); err != nil {
+		return err
+	}
+	s.rotate()
+	s.renew = true
+	return nil
+}
+
+// rotate moves the session to a new ID, remembering the stored one for
+// deletion at commit. The caller holds s.mu.
+func (s *Session) rotate() {
+	if !s.isNew && s.oldID == "" {
+		s.oldID = s.id
+	}
+	s.isNew = true
+	s.id = NewID()
+}
+
+// Destroy deletes the stored session at commit and leaves s as a new, empty
+// session with a new ID: values put afterwards (a "signed out" flash) start
+// a fresh session, and otherwise the cookie is cleared.
+func (s *Session) Destroy() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.writable(); err != nil {
+		return err
+	}
+	s.rotate()
+	s.destroyed = true
+	s.renew = false
+	s.dirty = nil
+	s.state = State{}
+	return nil
+}
+
+// SetUser records user as the session's user, under Config.UserKey. It does
+// not renew the ID; call Renew on login as well.
+func (s *Session) SetUser(user string) error { return s.Put(s.m.cfg.UserKey, user) }
+
+// User returns the session's user, or "" when it has none.
+func (s *Session) User() (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.ensureLoaded(); err != nil {
+		return "", err
+	}
+	return userOf(s.state.Values, s.m.cfg.UserKey), nil
+}
+
+// userOf reads the user ID under key, accepting the strings and numbers a
+// Node application may have stored there.
+func userOf(values map[string]any, key string) string {
+	v, ok := values[key]
+	if !ok {
+		return ""
+	}
+	if r, ok := v.(Raw); ok {
+		var x any
+		if r.DecodeTo(&x) != nil {
+			return ""
+		}
+		v = x
+	}
+	switch u := v.(type) {
+	case string:
+		return u
+	case nil:
+		return ""
+	case float64:
+		return fmt.Sprintf("%.0f", u)
+	default:
+		return fmt.Sprint(u)
+	}
+}
+
+// Commit saves what the request changed and tells the caller what to do with
+// the cookie. The middleware calls it before the response's first byte; a
+// change made to s after Commit returns ErrCommitted. Commit is idempotent.
+//
+// An unmodified session is not written; one whose idle expiry has fallen
+// behind by Config.TouchInterval is touched. A session whose record could not
+// be loaded is never written over.
+func (m *Manager) Commit(ctx context.Context, s *Session) (CommitResult, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.committed {
+		return CommitResult{}, nil
+	}
+	s.committed = true
+	if !s.loaded {
+		return CommitResult{}, nil
+	}
+	if s.loadErr != nil {
+		if len(s.dirty) > 0 || s.renew || s.destroyed {
+			return CommitResult{}, fmt.Errorf("session: not saved, the record could not be loaded: %w", s.loadErr)
+		}
+		return CommitResult{}, nil
+	}
+	now := m.cfg.now()
+	user := userOf(s.state.Values, m.cfg.UserKey)
+
+	var res CommitResult
+	switch {
+	case len(s.dirty) > 0 || s.renew:
+		var err error
+		if res, err = m.saveSession(ctx, s, now, user); err != nil {
+			return CommitResult{}, err
+		}
+	case !s.isNew:
+		return m.touchSession(ctx, s, now, user)
+	}
+	if s.oldID != "" {
+		if err := m.delete(ctx, s.oldID); err != nil {
+			return res, err
+		}
+		if m.users != nil && s.userAtLoad != "" {
+			m.unlink(ctx, s.userAtLoad, s.oldID)
+		}
+		if s.destroyed {
+			m.metrics.SessionEvent(EventDestroyed, 1)
+		} else {
+			m.metrics.SessionEvent(EventRenewed, 1)
+		}
+		if res.Cookie == CookieKeep {
+			res.Cookie = CookieClear
+		}
+	}
+	return res, nil
+}
+
+func (m *Manager) saveSession(ctx context.Context, s *Session, now time.Time, user string) (CommitResult, error) {
+	st := &s.state
+	if st.Values == nil {
+		st.Values = map[string]any{}
+	}
+	created := st.Created.IsZero()
+	if created {
+		st.Created = now
+	}
+	if st.Deadline.IsZero() && m.cfg.AbsoluteTimeout > 0 {
+		st.Deadline = now.Add(m.cfg.AbsoluteTimeout)
+	}
+	exp := m.expiry(now, st.Deadline)
+	if !exp.After(now) {
+		// Already past its deadline: nothing to save; end it.
+		s.oldID = s.storedID()
+		return CommitResult{}, nil
+	}
+	m.fillCookie(&st.Cookie, now, exp)
+	data, err := m.codec.Encode(st)
+	if err != nil {
+		return CommitResult{}, fmt.Errorf("session: encode: %w", err)
+	}
+	id := s.currentID()
+	if err := m.save(ctx, id, data, exp); err != nil {
+		return CommitResult{}, err
+	}
+	if s.isNew && s.oldID == "" {
+		m.metrics.SessionEvent(EventCreated, 1)
+	}
+	if m.users != nil {
+		if user != "" {
+			m.link(ctx, user, id, exp)
+		}
+		if s.userAtLoad != "" && s.userAtLoad != user && s.oldID == "" {
+			m.unlink(ctx, s.userAtLoad, id)
+		}
+	}
+	s.isNew, s.storedExp, s.dirty, s.renew = false, exp, nil, false
+	return CommitResult{Cookie: CookieSet, ID: id, ExpiresAt: exp}, nil
+}
+
+// storedID is the ID of the record backing s, if any.
+func (s *Session) storedID() string {
+	if s.oldID != "" {
+		return s.oldID
+	}
+	if s.isNew {
+		return ""
+	}
+	return s.id
+}
+
+func (m *Manager) touchSession(ctx context.Context, s *Session, now time.Time, user string) (CommitResult, error) {
+	if m.cfg.IdleTimeout < 0 {
+		return CommitResult{}, nil
+	}
+	exp := m.expiry(now, s.state.Deadline)
+	if exp.Sub(s.storedExp) < m.cfg.TouchInterval {
+		return CommitResult{}, nil
+	}
+	if err := m.touch(ctx, s.id, exp); err != nil {
+		return CommitResult{}, err
+	}
+	if m.users != nil && user != "" {
+		m.link(ctx, user, s.id, exp)
+	}
+	s.storedExp = exp
+	return CommitResult{Cookie: CookieSet, ID: s.id, ExpiresAt: exp}, nil
+}
+
+// fillCookie mirrors the cookie settings into the record, as
+// express-session does on every save.
+func (m *Manager) fillCookie(c *Cookie, now, exp time.Time) {
+	o := m.cfg.Cookie
+	*c = Cookie{Path: o.Path, Domain: o.Domain, Priority: o.Priority}
+	if !o.BrowserSession {
+		ms := exp.Sub(now).Milliseconds()
+		e := exp.UTC()
+		c.OriginalMaxAge, c.Expires = &ms, &e
+	}
+	if o.Secure {
+		c.Secure = ptr(true)
+	}
+	if !o.ScriptAccessible {
+		c.HTTPOnly = ptr(true)
+	}
+	if o.Partitioned {
+		c.Partitioned = ptr(true)
+	}
+	if o.SameSite != "off" {
+		c.SameSite = o.SameSite
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

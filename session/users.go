@@ -1,0 +1,129 @@
+package session
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Info describes one live session of a user.
+type Info struct {
+	ID        string
+	Created   time.Time // zero when written by another application
+	ExpiresAt time.Time
+	// Current is set by Session.Others for the session it was called on.
+	Current bool
+}
+
+// link and unlink keep the store's user index. A failure leaves a link
+// missing or stale; both are logged, and stale links are filtered out when
+// read, so neither fails the request.
+func (m *Manager) link(ctx context.Context, user, id string, exp time.Time) {
+	start := time.Now()
+	err := m.users.LinkUser(ctx, user, id, exp)
+	m.observe(ctx, OpUsers, id, start, err)
+}
+
+func (m *Manager) unlink(ctx context.Context, user, id string) {
+	start := time.Now()
+	err := m.users.UnlinkUser(ctx, user, id)
+	m.observe(ctx, OpUsers, id, start, err)
+}
+
+// UserSessions returns the live sessions of user. The store must implement
+// UserIndex; otherwise the error wraps ErrUnsupported. Each candidate the
+// index returns is loaded and checked, so stale links are never reported.
+func (m *Manager) UserSessions(ctx context.Context, user string) ([]Info, error) {
+	if m.users == nil {
+		return nil, fmt.Errorf("%w: %T does not implement session.UserIndex", ErrUnsupported, m.store)
+	}
+	if user == "" {
+		return nil, nil
+	}
+	start := time.Now()
+	ids, err := m.users.UserSessions(ctx, user)
+	m.observe(ctx, OpUsers, "", start, err)
+	if err != nil {
+		return nil, fmt.Errorf("session: user sessions: %w", err)
+	}
+	now := m.cfg.now()
+	var out []Info
+	for _, id := range ids {
+		data, exp, found, err := m.load(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if !found {
+			m.unlink(ctx, user, id)
+			continue
+		}
+		st, ok := m.decode(ctx, id, data)
+		if !ok || userOf(st.Values, m.cfg.UserKey) != user {
+			m.unlink(ctx, user, id)
+			continue
+		}
+		if !st.Deadline.IsZero() && !now.Before(st.Deadline) {
+			continue
+		}
+		out = append(out, Info{ID: id, Created: st.Created, ExpiresAt: exp})
+	}
+	return out, nil
+}
+
+// RevokeUser deletes every live session of user ("log out everywhere") and
+// returns how many it deleted. The store must implement UserIndex.
+func (m *Manager) RevokeUser(ctx context.Context, user string) (int, error) {
+	return m.revoke(ctx, user, "")
+}
+
+func (m *Manager) revoke(ctx context.Context, user, except string) (int, error) {
+	infos, err := m.UserSessions(ctx, user)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, in := range infos {
+		if in.ID == except {
+			continue
+		}
+		if err := m.delete(ctx, in.ID); err != nil {
+			return n, err
+		}
+		m.unlink(ctx, user, in.ID)
+		n++
+	}
+	if n > 0 {
+		m.metrics.SessionEvent(EventDestroyed, int64(n))
+	}
+	return n, nil
+}
+
+// Others returns the live sessions of this session's user, this one
+// included and marked Current. A session without a user has none.
+func (s *Session) Others() ([]Info, error) {
+	user, err := s.User()
+	if err != nil || user == "" {
+		return nil, err
+	}
+	s.mu.Lock()
+	id := s.storedID()
+	s.mu.Unlock()
+	infos, err := s.m.UserSessions(s.ctx, user)
+	for i := range infos {
+		infos[i].Current = infos[i].ID == id
+	}
+	return infos, err
+}
+
+// RevokeOthers deletes every other live session of this session's user
+// ("log out my other devices") and returns how many it deleted.
+func (s *Session) RevokeOthers() (int, error) {
+	user, err := s.User()
+	if err != nil || user == "" {
+		return 0, err
+	}
+	s.mu.Lock()
+	id := s.storedID()
+	s.mu.Unlock()
+	return s.m.revoke(s.ctx, user, id)
+}
