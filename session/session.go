@@ -27,15 +27,15 @@ type Session struct {
 	loaded bool   // the record was loaded (or there was none to load)
 	// loadErr is a failed load: no change may be saved over a record that
 	// could not be read.
-	loadErr   error
-	isNew     bool      // no stored record backs this session
-	storedExp time.Time // the record's expiry as loaded
-	state     State
+	loadErr    error
+	isNew      bool      // no stored record backs this session
+	storedExp  time.Time // the record's expiry as loaded
+	state      State
 	userAtLoad string
 
-	dirty   map[string]struct{} // top-level keys changed
-	renew   bool                // save under a new ID even if unmodified
-	oldID   string              // stored ID to delete at commit (renew, destroy)
+	dirty     map[string]struct{} // top-level keys changed
+	renew     bool                // save under a new ID even if unmodified
+	oldID     string              // stored ID to delete at commit (renew, destroy)
 	destroyed bool
 
 	committed bool
