@@ -315,15 +315,20 @@ func (s *Store) Save(ctx context.Context, id string, data []byte, expiresAt time
 	}
 	// One allocation holds the index key, the data key and the value:
 	// exp | id | exp | crc | data.
-	n := len(id)
-	buf := make([]byte, 8+n+header+len(data))
-	e := nanos(expiresAt)
+	buf := make([]byte, 8+len(id)+header+len(data))
+	putRecord(buf, id, data, expiresAt)
+	return s.submit(ctx, opSave, buf, len(id))
+}
+
+// putRecord fills buf, sized 8+len(id)+header+len(data), with
+// exp | id | exp | crc | data.
+func putRecord(buf []byte, id string, data []byte, expiresAt time.Time) {
+	n, e := len(id), nanos(expiresAt)
 	binary.BigEndian.PutUint64(buf, e)
 	copy(buf[8:], id)
 	binary.BigEndian.PutUint64(buf[8+n:], e)
 	binary.BigEndian.PutUint32(buf[16+n:], crc32.Checksum(data, castagnoli))
 	copy(buf[8+n+header:], data)
-	return s.submit(ctx, opSave, buf, n)
 }
 
 // Touch moves the expiry of a live record to expiresAt without changing its
