@@ -68,6 +68,12 @@ type Options struct {
 	// is 0600.
 	FileMode os.FileMode
 
+	// Verify makes Open run bbolt's consistency check over every page, so a
+	// damaged file fails Open rather than making a later read panic (bbolt
+	// panics on some damaged pages). It reads the whole file; the default,
+	// false, reads only what opening needs.
+	Verify bool
+
 	// Bolt passes further options to bolt.Open; its Timeout is replaced by
 	// OpenTimeout. Nil means bbolt's defaults. New ignores it.
 	Bolt *bolt.Options
@@ -156,6 +162,18 @@ func Open(path string, opts Options) (st *Store, err error) {
 	db, err = bolt.Open(path, mode, &bo)
 	if err != nil {
 		return nil, openError(path, bo.Timeout, err)
+	}
+	if opts.Verify {
+		err = db.View(func(tx *bolt.Tx) error {
+			for err := range tx.Check() {
+				return err
+			}
+			return nil
+		})
+		if err != nil {
+			_ = db.Close()
+			return nil, fmt.Errorf("bbolt: open %s: damaged file: %w", path, err)
+		}
 	}
 	st, err = newStore(db, true, opts)
 	if err != nil {
