@@ -3,6 +3,8 @@ package conformance_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path"
@@ -40,6 +42,8 @@ const (
 	iterOnError   fault = "iter-on-error"  // Iterate ignores fn's error
 	mixesUsers    fault = "mixes-users"    // UserSessions ignores the user
 	panicsClosed  fault = "panics-closed"  // a closed store panics
+	volatile      fault = "volatile"       // Reopen loses every record
+	resetsExpiry  fault = "resets-expiry"  // Reopen moves every expiry a day ahead
 )
 
 // caught lists, for each fault, cases that must fail (as area/case).
@@ -61,22 +65,58 @@ var caught = map[fault][]string{
 	iterOnError:   {"iterator/stop-on-error"},
 	mixesUsers:    {"userindex/separate-users"},
 	panicsClosed:  {"closer/after-close"},
+	volatile:      {"persist/data", "persist/delete", "persist/expiry"},
+	resetsExpiry:  {"persist/expiry", "persist/touch"},
 }
 
 const faultEnv = "SESSIONKIT_CONFORMANCE_FAULT"
 
-func harness(f fault) conformance.Harness {
-	return conformance.Harness{New: func(t *testing.T) session.Store {
-		s := &toy{f: f, recs: map[string]toyRecord{}, users: map[string]map[string]bool{}}
+// harness makes toy stores configured by cfg, with Reopen.
+func harness(cfg toyConfig) conformance.Harness {
+	open := func(t *testing.T, recs map[string]toyRecord, users map[string]map[string]bool) session.Store {
+		s := &toy{toyConfig: cfg, recs: recs, users: users}
 		t.Cleanup(func() { s.Close() })
 		return s
-	}}
+	}
+	return conformance.Harness{
+		New: func(t *testing.T) session.Store {
+			return open(t, map[string]toyRecord{}, map[string]map[string]bool{})
+		},
+		Reopen: func(t *testing.T, st session.Store) session.Store {
+			old := st.(*toy)
+			old.Close()
+			recs := map[string]toyRecord{}
+			for id, r := range old.recs {
+				switch old.f {
+				case volatile:
+					continue
+				case resetsExpiry:
+					r.exp = time.Now().Add(24 * time.Hour)
+				}
+				recs[id] = r
+			}
+			return open(t, recs, old.users)
+		},
+		JSONOnly:          cfg.json,
+		ExpiryGranularity: cfg.round,
+	}
 }
 
 // TestFaultFree checks that a second, independent store passes the suite,
-// so that the suite does not depend on how stores/memory works.
+// so that the suite does not depend on how stores/memory works: as is, as a
+// JSON-only store, and keeping expiry rounded up to 100ms as
+// connect-pg-simple rounds it up to seconds.
 func TestFaultFree(t *testing.T) {
-	conformance.Run(t, harness(noFault))
+	for name, cfg := range map[string]toyConfig{
+		"binary":   {},
+		"json":     {json: true},
+		"rounding": {round: 100 * time.Millisecond},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			conformance.Run(t, harness(cfg))
+		})
+	}
 }
 
 // TestFaulty runs the suite against the fault named in the environment; it
@@ -86,7 +126,7 @@ func TestFaulty(t *testing.T) {
 	if f == noFault {
 		t.Skip("run by TestSuiteCatchesFaults")
 	}
-	conformance.Run(t, harness(f))
+	conformance.Run(t, harness(toyConfig{f: f}))
 }
 
 func TestSuiteCatchesFaults(t *testing.T) {
@@ -119,11 +159,20 @@ func TestSuiteCatchesFaults(t *testing.T) {
 
 // toy is a plain map store with every capability, broken by its fault.
 type toy struct {
-	f      fault
+	toyConfig
 	mu     sync.Mutex
 	recs   map[string]toyRecord
 	users  map[string]map[string]bool
 	closed bool
+}
+
+// toyConfig sets a toy's fault. With json set the toy refuses payloads that
+// are not JSON; with round set it keeps expiry rounded up to a multiple of
+// round.
+type toyConfig struct {
+	f     fault
+	json  bool
+	round time.Duration
 }
 
 type toyRecord struct {
@@ -131,7 +180,25 @@ type toyRecord struct {
 	exp  time.Time
 }
 
-func (s *toy) live(r toyRecord) bool { return s.f == keepsExpired || r.exp.After(time.Now()) }
+// live compares rounded instants the way connect-pg-simple does: a record
+// lasts until the end of the rounding unit its expiry falls in.
+func (s *toy) live(r toyRecord) bool {
+	now := s.ceil(time.Now())
+	if s.round > 0 {
+		return s.f == keepsExpired || !now.After(r.exp)
+	}
+	return s.f == keepsExpired || r.exp.After(now)
+}
+
+func (s *toy) ceil(t time.Time) time.Time {
+	if s.round <= 0 {
+		return t
+	}
+	if c := t.Truncate(s.round); !c.Equal(t) {
+		return c.Add(s.round)
+	}
+	return t
+}
 
 // enter locks the store and reports why a call may not proceed.
 func (s *toy) enter(ctx context.Context) error {
@@ -178,13 +245,16 @@ func (s *toy) Save(ctx context.Context, id string, data []byte, exp time.Time) e
 	if err := s.enter(ctx); err != nil {
 		return err
 	}
+	if s.json && !json.Valid(data) {
+		return fmt.Errorf("toy: payload is not JSON: %q", data)
+	}
 	if s.f == truncates && len(data) > 64<<10 {
 		data = data[:64<<10]
 	}
 	if old, ok := s.recs[s.key(id)]; ok && s.f == staleExpiry {
 		exp = old.exp
 	}
-	s.recs[s.key(id)] = toyRecord{data: bytes.Clone(data), exp: exp}
+	s.recs[s.key(id)] = toyRecord{data: bytes.Clone(data), exp: s.ceil(exp)}
 	return nil
 }
 
@@ -198,7 +268,7 @@ func (s *toy) Touch(ctx context.Context, id string, exp time.Time) error {
 		if s.f == touchRewrites {
 			r.data = nil
 		}
-		r.exp = exp
+		r.exp = s.ceil(exp)
 		s.recs[s.key(id)] = r
 	}
 	return nil
