@@ -461,3 +461,6 @@ var (
 	_ session.Pinger    = (*Store)(nil)
 	_ io.Closer         = (*Store)(nil)
 )
+
+// Path returns the name of the bbolt file the store keeps its records in.
+func (s *Store) Path() string { return s.path }
