@@ -1,0 +1,78 @@
+package middleware_test
+
+import (
+	"fmt"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"os"
+
+	sessionjson "github.com/sessionkit/sessionkit/codecs/json"
+	"github.com/sessionkit/sessionkit/middleware"
+	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/stores/memory"
+)
+
+// secret stands for a random value of at least 32 bytes read from the
+// environment (SESSION_SECRET), never one written in the source.
+var secret = os.Getenv("SESSION_SECRET") + "example-only-0123456789abcdefghijklmnopqrstuvwxyz"
+
+func ExampleNew() {
+	store := memory.New()
+	defer store.Close()
+	mgr, err := session.New(session.Config{Store: store, Codec: sessionjson.New()})
+	if err != nil {
+		log.Fatal(err)
+	}
+	mw, err := middleware.New(middleware.Config{Manager: mgr, Secrets: []string{secret}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	h := mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := middleware.Get(r)
+		n, err := session.GetOr(s, "visits", 0)
+		if err != nil {
+			http.Error(w, "session store unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		if err := s.Put("visits", n+1); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprintf(w, "visit %d", n+1)
+	}))
+
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
+	fmt.Println(w.Body.String(), len(w.Result().Cookies()))
+	// Output: visit 1 1
+}
+
+func ExampleExpress() {
+	store := memory.New()
+	defer store.Close()
+	// The Express app's secret, newest first; its cookies are "connect.sid"
+	// and its records the JSON express-session writes.
+	mw, err := middleware.Express(session.Config{Store: store}, secret)
+	if err != nil {
+		log.Fatal(err)
+	}
+	h := mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		middleware.Get(r).SetUser("alice")
+	}))
+
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", "/login", nil))
+	c := w.Result().Cookies()[0]
+	fmt.Println(c.Name, c.HttpOnly)
+	// Output: connect.sid true
+}
+
+func ExampleSign() {
+	fmt.Println(middleware.Sign("abc", "keyboard cat"))
+	id, ok := middleware.Verify("s%3Aabc.BpxCrWRpvZMh%2Fwk%2Fdjl34N%2Bm%2BVQEU7K%2F5WenLwJCgFU", []string{"keyboard cat"})
+	fmt.Println(id, ok)
+	// Output:
+	// s%3Aabc.BpxCrWRpvZMh%2Fwk%2Fdjl34N%2Bm%2BVQEU7K%2F5WenLwJCgFU
+	// abc true
+}

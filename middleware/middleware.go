@@ -1,0 +1,247 @@
+// Package middleware connects a session.Manager to net/http: it reads and
+// verifies the signed session cookie, gives handlers the request's session
+// through Get, commits it before the response's first byte and writes the
+// cookie.
+//
+// The cookie is signed exactly as express-session signs it, so a Go service
+// and an Express application can share sessions (see Express). The
+// signature is checked before the store is consulted, and the store is read
+// only when the handler uses the session: a forged cookie, or a request that
+// never touches its session, costs no store call.
+package middleware
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"syscall"
+
+	sessionjson "github.com/sessionkit/sessionkit/codecs/json"
+	"github.com/sessionkit/sessionkit/session"
+)
+
+// MinSecretLen is the shortest secret New accepts, in bytes.
+const MinSecretLen = 32
+
+// Config configures a Middleware.
+type Config struct {
+	// Manager owns the sessions. Required. The cookie settings come from
+	// Manager.Config().Cookie.
+	Manager *session.Manager
+
+	// Secrets sign and verify the cookie. The first signs; a cookie signed
+	// with any of them is accepted, so a secret can be rotated by putting
+	// the new one first and removing the old one once its cookies have
+	// expired. Required: each must be at least MinSecretLen bytes, and
+	// there is no built-in fallback.
+	Secrets []string
+
+	// ErrorHandler writes the response when the session cannot be
+	// committed (the store failed, or a value could not be encoded). It
+	// replaces the handler's response, which is discarded; the headers the
+	// handler set are removed before it is called. The default answers 503
+	// Service Unavailable when the store was unreachable or the request's
+	// context ended, and 500 Internal Server Error otherwise, in plain text
+	// that holds no session data.
+	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
+
+	// Logger receives commit failures, without session data or IDs. The
+	// default is the Manager's logger.
+	Logger *slog.Logger
+
+	// AutoSecure adds the Secure attribute to cookies set on HTTPS
+	// requests (r.TLS is set, or X-Forwarded-Proto says https when
+	// TrustProxy is set), for deployments that serve both. It does not
+	// satisfy the checks that require Cookie.Secure.
+	AutoSecure bool
+
+	// TrustProxy lets AutoSecure believe the first value of the
+	// X-Forwarded-Proto header. Set it only behind a proxy that overwrites
+	// that header.
+	TrustProxy bool
+}
+
+// Middleware reads, verifies, commits and writes session cookies. Create
+// one with New or Express; it is safe for concurrent use.
+type Middleware struct {
+	mgr        *session.Manager
+	keys       *keyring
+	cookie     cookieSpec
+	onError    func(http.ResponseWriter, *http.Request, error)
+	log        *slog.Logger
+	autoSecure bool
+	trustProxy bool
+}
+
+// New checks cfg and returns a Middleware. It refuses a missing Manager, a
+// missing or short secret, and cookie settings that browsers reject or that
+// defeat the cookie's protection: SameSite=None or Partitioned without
+// Secure, a "__Secure-" name without Secure, and a "__Host-" name without
+// Secure, with a Domain or with a Path other than "/".
+func New(cfg Config) (*Middleware, error) {
+	if cfg.Manager == nil {
+		return nil, errors.New("middleware: Config.Manager is required")
+	}
+	if len(cfg.Secrets) == 0 {
+		return nil, fmt.Errorf("middleware: Config.Secrets is empty; give at least one random secret of %d bytes or more (for example from SESSION_SECRET)", MinSecretLen)
+	}
+	for i, s := range cfg.Secrets {
+		if len(s) < MinSecretLen {
+			return nil, fmt.Errorf("middleware: Config.Secrets[%d] is %d bytes; secrets must be at least %d random bytes", i, len(s), MinSecretLen)
+		}
+	}
+	o := cfg.Manager.Config().Cookie
+	if err := checkCookie(o); err != nil {
+		return nil, err
+	}
+	m := &Middleware{
+		mgr:        cfg.Manager,
+		keys:       newKeyring(cfg.Secrets),
+		cookie:     newCookieSpec(o),
+		onError:    cfg.ErrorHandler,
+		log:        cfg.Logger,
+		autoSecure: cfg.AutoSecure,
+		trustProxy: cfg.TrustProxy,
+	}
+	if m.log == nil {
+		m.log = cfg.Manager.Config().Logger
+	}
+	if m.onError == nil {
+		m.onError = m.defaultError
+	}
+	return m, nil
+}
+
+func checkCookie(o session.CookieOptions) error {
+	if !validToken(o.Name) {
+		return fmt.Errorf("middleware: cookie name %q is not a valid cookie name", o.Name)
+	}
+	if !validAttr(o.Path) || !strings.HasPrefix(o.Path, "/") {
+		return fmt.Errorf("middleware: cookie path %q must start with '/' and hold no ';' or control characters", o.Path)
+	}
+	if !validAttr(o.Domain) || strings.ContainsAny(o.Domain, " ,") {
+		return fmt.Errorf("middleware: cookie domain %q is not a valid domain", o.Domain)
+	}
+	lower := strings.ToLower(o.Name)
+	switch {
+	case o.SameSite == "none" && !o.Secure:
+		return errors.New("middleware: cookie SameSite=None requires Secure; browsers reject it otherwise")
+	case o.Partitioned && !o.Secure:
+		return errors.New("middleware: a Partitioned cookie requires Secure; browsers reject it otherwise")
+	case strings.HasPrefix(lower, "__secure-") && !o.Secure:
+		return fmt.Errorf("middleware: cookie %q: a __Secure- name requires Secure", o.Name)
+	case strings.HasPrefix(lower, "__host-") && (!o.Secure || o.Domain != "" || o.Path != "/"):
+		return fmt.Errorf("middleware: cookie %q: a __Host- name requires Secure, no Domain and Path \"/\"", o.Name)
+	}
+	return nil
+}
+
+// Manager returns the Manager the middleware commits to.
+func (m *Middleware) Manager() *session.Manager { return m.mgr }
+
+// ctxKey is the context key under which Handler keeps the request's state.
+type ctxKey struct{}
+
+// Get returns the session of a request served through Handler, or nil for a
+// request that did not pass through it. The session is loaded from the
+// store on first use, not by Get. Get may be called any number of times and
+// from any goroutine of the request; it returns the same session each time.
+func Get(r *http.Request) *session.Session {
+	w, _ := r.Context().Value(ctxKey{}).(*writer)
+	if w == nil {
+		return nil
+	}
+	return w.session()
+}
+
+// Handler returns next wrapped so that each request has a session, reached
+// with Get, committed before the response's first byte (or after next
+// returns when it writes nothing). When next panics the session is not
+// committed.
+func (m *Middleware) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		w := &writer{ResponseWriter: rw, mw: m}
+		if v, ok := readCookie(r.Header, m.cookie.name); ok {
+			// The signature is checked before the Manager ever sees the
+			// ID, so a forged cookie costs no store call.
+			w.id, _ = m.keys.verify(v)
+		}
+		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, w))
+		w.req = r
+		next.ServeHTTP(w, r)
+		w.commit()
+	})
+}
+
+// secure reports whether the cookie set on r gets the Secure attribute.
+func (m *Middleware) secure(r *http.Request) bool {
+	if m.cookie.secure {
+		return true
+	}
+	if !m.autoSecure {
+		return false
+	}
+	if r.TLS != nil {
+		return true
+	}
+	if m.trustProxy {
+		proto, _, _ := strings.Cut(r.Header.Get("X-Forwarded-Proto"), ",")
+		return strings.EqualFold(strings.TrimSpace(proto), "https")
+	}
+	return false
+}
+
+// defaultError is the default ErrorHandler.
+func (m *Middleware) defaultError(w http.ResponseWriter, r *http.Request, err error) {
+	code := http.StatusInternalServerError
+	if Unavailable(err) {
+		code = http.StatusServiceUnavailable
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	fmt.Fprintln(w, http.StatusText(code))
+}
+
+// Unavailable reports whether err means that the session store could not
+// be reached in time (a context error, a closed store, a network failure),
+// as opposed to a fault such as a value that cannot be encoded. The default
+// ErrorHandler answers 503 for these and 500 for the rest.
+func Unavailable(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.Canceled) ||
+		errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, session.ErrClosed) ||
+		errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, syscall.ECONNRESET) ||
+		errors.As(err, &ne)
+}
+
+// ExpressCookieName is the cookie name express-session uses by default.
+const ExpressCookieName = "connect.sid"
+
+// Express returns a Middleware that shares sessions with an express-session
+// application: cfg.Codec defaults to the express-session JSON codec
+// (codecs/json) and cfg.Cookie.Name to "connect.sid"; the Manager is built
+// from cfg. Pass the Express app's secrets, newest first (express-session
+// also signs with the first). The other Config fields take their defaults;
+// build with session.New and New to set them.
+func Express(cfg session.Config, secrets ...string) (*Middleware, error) {
+	if cfg.Codec == nil {
+		cfg.Codec = sessionjson.New()
+	}
+	if cfg.Cookie.Name == "" {
+		cfg.Cookie.Name = ExpressCookieName
+	}
+	mgr, err := session.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return New(Config{Manager: mgr, Secrets: secrets})
+}
