@@ -55,8 +55,8 @@ func (s *suite) sized(tag string, n int) []byte {
 	head := s.data(tag)
 	const field = `,"p":"`
 	pad := n - len(head) - len(field) - 1
-	if pad < 0 {
-		return head
+	if pad < 0 { // too small for the field: pad with spaces
+		return slices.Insert(head, len(head)-1, bytes.Repeat([]byte(" "), max(0, n-len(head)))...)
 	}
 	const letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 	b := make([]byte, 0, n)

@@ -61,7 +61,11 @@ func Run(t *testing.T, h Harness) {
 			for _, c := range a.cases {
 				t.Run(c.name, func(t *testing.T) {
 					t.Parallel()
-					c.run(t, h.New(t))
+					st := h.New(t)
+					if st == nil {
+						t.Fatal("conformance: Harness.New returned a nil store")
+					}
+					c.run(t, st)
 				})
 			}
 		})
