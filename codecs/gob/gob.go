@@ -341,7 +341,7 @@ func readUint(b []byte) (v uint64, n int, ok bool) {
 	if b[0] < 0x80 {
 		return uint64(b[0]), 1, true
 	}
-	size := int(-int8(b[0]))
+	size := 256 - int(b[0]) // the negated count, as a byte
 	if size > 8 || size+1 > len(b) {
 		return 0, 0, false
 	}
