@@ -1,0 +1,103 @@
+package postgres
+
+import (
+	"context"
+	"math/rand/v2"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// Prune deletes the rows that expired before now, in batches of at most
+// Options.PruneBatch rows, each its own transaction, and returns how many it
+// deleted. Rows locked by a concurrent writer are skipped, not waited for.
+// "Now" is fixed when Prune starts, so it ends even while rows keep
+// expiring.
+func (s *Store) Prune(ctx context.Context) (int64, error) {
+	if err := s.checkOpen(); err != nil {
+		return 0, err
+	}
+	return s.prune(ctx, s.pool)
+}
+
+func (s *Store) prune(ctx context.Context, q execer) (int64, error) {
+	now := unixCeil(time.Now())
+	batch := int64(s.opts.PruneBatch)
+	var total int64
+	for {
+		tag, err := q.Exec(ctx, s.q.prune, now, batch)
+		if err != nil {
+			return total, s.wrap("prune", err)
+		}
+		n := tag.RowsAffected()
+		total += n
+		if s.batchHook != nil {
+			s.batchHook(n)
+		}
+		if n < batch {
+			return total, nil
+		}
+	}
+}
+
+// pruneLoop prunes on a jittered interval until ctx is done.
+func (s *Store) pruneLoop(ctx context.Context) {
+	defer close(s.loopDone)
+	for {
+		// Between half and one and a half intervals, as connect-pg-simple
+		// does, so that processes started together spread out.
+		d := s.opts.PruneInterval/2 + rand.N(s.opts.PruneInterval)
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		ran, n, err := s.pruneExclusive(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			s.opts.Logger.Warn("session prune failed", "table", s.names.table, "err", err)
+		case ran && n > 0:
+			s.opts.Logger.Info("session prune", "table", s.names.table, "deleted", n)
+		}
+		if s.loopHook != nil {
+			s.loopHook(ran)
+		}
+	}
+}
+
+// pruneExclusive prunes on one connection while holding a session-level
+// advisory lock, so that among all processes sharing the table only one
+// prunes at a time; the others skip their round. It reports whether it got
+// the lock.
+func (s *Store) pruneExclusive(ctx context.Context) (ran bool, n int64, err error) {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return false, 0, s.wrap("prune", err)
+	}
+	defer conn.Release()
+	key := lockKey("prune", s.names.table)
+	var got bool
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, key).Scan(&got); err != nil {
+		return false, 0, s.wrap("prune lock", err)
+	}
+	if !got {
+		return false, 0, nil
+	}
+	defer func() {
+		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if _, uerr := conn.Exec(uctx, `SELECT pg_advisory_unlock($1)`, key); uerr != nil {
+			// Closing the connection releases the lock; the pool then
+			// drops it.
+			conn.Conn().Close(uctx)
+		}
+	}()
+	n, err = s.prune(ctx, conn)
+	return true, n, err
+}
