@@ -1,0 +1,204 @@
+package bench
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/alexedwards/scs/v2/memstore"
+
+	sessionjson "github.com/sessionkit/sessionkit/codecs/json"
+	"github.com/sessionkit/sessionkit/middleware"
+	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/stores/memory"
+)
+
+const secret = "bench-secret-0123456789abcdefghijklmnop"
+
+// countingStore counts every call made to the store it wraps.
+type countingStore struct {
+	session.Store
+	calls atomic.Int64
+}
+
+func (c *countingStore) Load(ctx context.Context, id string) ([]byte, time.Time, bool, error) {
+	c.calls.Add(1)
+	return c.Store.Load(ctx, id)
+}
+
+func (c *countingStore) Save(ctx context.Context, id string, data []byte, exp time.Time) error {
+	c.calls.Add(1)
+	return c.Store.Save(ctx, id, data, exp)
+}
+
+func (c *countingStore) Touch(ctx context.Context, id string, exp time.Time) error {
+	c.calls.Add(1)
+	return c.Store.Touch(ctx, id, exp)
+}
+
+func (c *countingStore) Delete(ctx context.Context, id string) error {
+	c.calls.Add(1)
+	return c.Store.Delete(ctx, id)
+}
+
+// The handlers under test. Each writes a short body, as a real one would.
+var (
+	bare = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok")
+	})
+	skRead = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := session.Get[int](middleware.Get(r), "n"); err != nil {
+			panic(err)
+		}
+		io.WriteString(w, "ok")
+	})
+	skModify = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := middleware.Get(r)
+		n, err := session.GetOr(s, "n", 0)
+		if err != nil {
+			panic(err)
+		}
+		if err := s.Put("n", n+1); err != nil {
+			panic(err)
+		}
+		io.WriteString(w, "ok")
+	})
+)
+
+// sk is the sessionkit side: a Middleware over a counting memory store and
+// a cookie naming a session that holds n.
+type sk struct {
+	store  *countingStore
+	mw     *middleware.Middleware
+	cookie string
+}
+
+func newSK(tb testing.TB) *sk {
+	tb.Helper()
+	mem := memory.New()
+	tb.Cleanup(func() { mem.Close() })
+	st := &countingStore{Store: mem}
+	mgr, err := session.New(session.Config{Store: st, Codec: sessionjson.New()})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	mw, err := middleware.New(middleware.Config{Manager: mgr, Secrets: []string{secret}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	mw.Handler(skModify).ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
+	c := w.Result().Cookies()
+	if len(c) != 1 {
+		tb.Fatalf("seeding request set %d cookies", len(c))
+	}
+	return &sk{store: st, mw: mw, cookie: c[0].Name + "=" + c[0].Value}
+}
+
+// scsSide is the same for alexedwards/scs/v2 with its memstore.
+type scsSide struct {
+	sm     *scs.SessionManager
+	cookie string
+}
+
+func newSCS(tb testing.TB) *scsSide {
+	tb.Helper()
+	sm := scs.New()
+	sm.Store = memstore.NewWithCleanupInterval(0) // no cleanup goroutine
+	w := httptest.NewRecorder()
+	sm.LoadAndSave(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sm.Put(r.Context(), "n", sm.GetInt(r.Context(), "n")+1)
+	})).ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
+	c := w.Result().Cookies()
+	if len(c) != 1 {
+		tb.Fatalf("seeding request set %d cookies", len(c))
+	}
+	return &scsSide{sm: sm, cookie: c[0].Name + "=" + c[0].Value}
+}
+
+// run serves r through h b.N times, each with a fresh recorder, as a
+// server gives each request a fresh ResponseWriter. The request is built
+// once: neither middleware modifies it.
+func run(b *testing.B, h http.Handler, cookie string) {
+	r := httptest.NewRequest("GET", "/", nil)
+	if cookie != "" {
+		r.Header.Set("Cookie", cookie)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != 200 {
+			b.Fatalf("status %d", w.Code)
+		}
+	}
+}
+
+func BenchmarkBare(b *testing.B) { run(b, bare, "") }
+
+func BenchmarkSessionkit(b *testing.B) {
+	b.Run("read", func(b *testing.B) { s := newSK(b); run(b, s.mw.Handler(skRead), s.cookie) })
+	b.Run("modify", func(b *testing.B) { s := newSK(b); run(b, s.mw.Handler(skModify), s.cookie) })
+	b.Run("new-untouched", func(b *testing.B) { s := newSK(b); run(b, s.mw.Handler(bare), "") })
+	b.Run("cookie-unused", func(b *testing.B) { s := newSK(b); run(b, s.mw.Handler(bare), s.cookie) })
+}
+
+func BenchmarkSCS(b *testing.B) {
+	read := func(sm *scs.SessionManager) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !sm.Exists(r.Context(), "n") {
+				panic("no n")
+			}
+			_ = sm.GetInt(r.Context(), "n")
+			io.WriteString(w, "ok")
+		})
+	}
+	modify := func(sm *scs.SessionManager) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			sm.Put(r.Context(), "n", sm.GetInt(r.Context(), "n")+1)
+			io.WriteString(w, "ok")
+		})
+	}
+	b.Run("read", func(b *testing.B) { s := newSCS(b); run(b, s.sm.LoadAndSave(read(s.sm)), s.cookie) })
+	b.Run("modify", func(b *testing.B) { s := newSCS(b); run(b, s.sm.LoadAndSave(modify(s.sm)), s.cookie) })
+	b.Run("new-untouched", func(b *testing.B) { s := newSCS(b); run(b, s.sm.LoadAndSave(bare), "") })
+	b.Run("cookie-unused", func(b *testing.B) { s := newSCS(b); run(b, s.sm.LoadAndSave(bare), s.cookie) })
+}
+
+// TestUnusedSessionMakesNoStoreCalls checks the promise the cookie-unused
+// and new-untouched benchmarks measure: a request that never uses its
+// session costs no store call, even with a valid cookie.
+func TestUnusedSessionMakesNoStoreCalls(t *testing.T) {
+	s := newSK(t)
+	for _, cookie := range []string{s.cookie, ""} {
+		before := s.store.calls.Load()
+		for range 10 {
+			r := httptest.NewRequest("GET", "/", nil)
+			if cookie != "" {
+				r.Header.Set("Cookie", cookie)
+			}
+			w := httptest.NewRecorder()
+			s.mw.Handler(bare).ServeHTTP(w, r)
+			if len(w.Result().Cookies()) != 0 {
+				t.Fatalf("cookie %q: Set-Cookie on an unused session", cookie)
+			}
+		}
+		if n := s.store.calls.Load() - before; n != 0 {
+			t.Fatalf("cookie %q: %d store calls for unused sessions, want 0", cookie, n)
+		}
+	}
+	// The read case does call the store: the count above can fail.
+	before := s.store.calls.Load()
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Header.Set("Cookie", s.cookie)
+	s.mw.Handler(skRead).ServeHTTP(httptest.NewRecorder(), r)
+	if n := s.store.calls.Load() - before; n != 1 {
+		t.Fatalf("read: %d store calls, want 1", n)
+	}
+}
