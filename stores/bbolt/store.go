@@ -110,6 +110,10 @@ type Store struct {
 	shut  bool
 	wake  chan struct{}
 
+	// commits and committed count transactions and the ops they carried,
+	// for tests and benchmarks.
+	commits, committed atomic.Int64
+
 	committerDone chan struct{}
 	pruneCancel   context.CancelFunc
 	pruneDone     chan struct{}

@@ -1,0 +1,192 @@
+package bbolt
+
+import (
+	"context"
+	"encoding/binary"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// The benchmarks compare, in one process and on real files (with fsync),
+// the raw bbolt floor, an scs-style store (one Update per write), bbolt's
+// Batch and this store, serially and with 8 concurrent writers:
+//
+//	go test -run '^$' -bench . -benchtime 2000x ./stores/bbolt
+
+const (
+	benchKeys    = 1000
+	benchPayload = 512
+	benchWriters = 8
+)
+
+var benchBucket = []byte("bench")
+
+func benchIDs() []string {
+	ids := make([]string, benchKeys)
+	for i := range ids {
+		ids[i] = "session-id-" + strconv.Itoa(i) + "-0123456789abcdef"
+	}
+	return ids
+}
+
+func benchDB(b *testing.B) *bolt.DB {
+	b.Helper()
+	db, err := bolt.Open(filepath.Join(b.TempDir(), "raw.db"), 0o600, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = db.Close() })
+	if err := db.Update(func(tx *bolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(benchBucket)
+		return err
+	}); err != nil {
+		b.Fatal(err)
+	}
+	return db
+}
+
+func benchStore(b *testing.B) *Store {
+	b.Helper()
+	s, err := Open(filepath.Join(b.TempDir(), "ours.db"), Options{PruneInterval: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+func BenchmarkRead(b *testing.B) {
+	ids := benchIDs()
+	data := make([]byte, benchPayload)
+	exp := time.Now().Add(time.Hour)
+
+	b.Run("raw-view-get", func(b *testing.B) {
+		db := benchDB(b)
+		keys := make([][]byte, len(ids))
+		_ = db.Update(func(tx *bolt.Tx) error {
+			for i, id := range ids {
+				keys[i] = []byte(id)
+				_ = tx.Bucket(benchBucket).Put(keys[i], data)
+			}
+			return nil
+		})
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := range b.N {
+			var out []byte
+			// The copy is part of the floor: bbolt's memory dies with the tx.
+			_ = db.View(func(tx *bolt.Tx) error {
+				out = append([]byte(nil), tx.Bucket(benchBucket).Get(keys[i%benchKeys])...)
+				return nil
+			})
+			if len(out) != benchPayload {
+				b.Fatal("missing record")
+			}
+		}
+	})
+
+	b.Run("ours-load", func(b *testing.B) {
+		s := benchStore(b)
+		ctx := context.Background()
+		_ = s.db.Update(func(tx *bolt.Tx) error {
+			bk, _ := s.bucketsOf(tx)
+			for _, id := range ids {
+				buf := make([]byte, 8+len(id)+header+len(data))
+				putRecord(buf, id, data, exp)
+				o := &op{kind: opSave, buf: buf, n: len(id)}
+				if err := apply(bk, o, 0); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := range b.N {
+			out, _, found, err := s.Load(ctx, ids[i%benchKeys])
+			if err != nil || !found || len(out) != benchPayload {
+				b.Fatal("missing record", err)
+			}
+		}
+	})
+}
+
+// writers runs b.N calls of write, serially or spread over benchWriters
+// goroutines; ns/op is then the time per write of the whole group.
+func writers(b *testing.B, n int, write func(i int) error) {
+	b.ReportAllocs()
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	for w := range n {
+		wg.Go(func() {
+			for i := w; i < b.N; i += n {
+				if err := write(i); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func BenchmarkWrite(b *testing.B) {
+	ids := benchIDs()
+	keys := make([][]byte, len(ids))
+	for i, id := range ids {
+		keys[i] = []byte(id)
+	}
+	data := make([]byte, benchPayload)
+
+	for _, mode := range []struct {
+		name string
+		n    int
+	}{{"serial", 1}, {"8-writers", benchWriters}} {
+		b.Run("raw-update/"+mode.name, func(b *testing.B) {
+			db := benchDB(b)
+			writers(b, mode.n, func(i int) error {
+				return db.Update(func(tx *bolt.Tx) error {
+					return tx.Bucket(benchBucket).Put(keys[i%benchKeys], data)
+				})
+			})
+		})
+
+		// scs-style: what scs's bolt store does, one Update per Commit with
+		// the expiry in front of the data.
+		b.Run("scs-style/"+mode.name, func(b *testing.B) {
+			db := benchDB(b)
+			writers(b, mode.n, func(i int) error {
+				v := make([]byte, 8+len(data))
+				binary.BigEndian.PutUint64(v, uint64(time.Now().Add(time.Hour).UnixNano()))
+				copy(v[8:], data)
+				return db.Update(func(tx *bolt.Tx) error {
+					return tx.Bucket(benchBucket).Put(keys[i%benchKeys], v)
+				})
+			})
+		})
+
+		b.Run("bolt-batch/"+mode.name, func(b *testing.B) {
+			db := benchDB(b)
+			writers(b, mode.n, func(i int) error {
+				return db.Batch(func(tx *bolt.Tx) error {
+					return tx.Bucket(benchBucket).Put(keys[i%benchKeys], data)
+				})
+			})
+		})
+
+		b.Run("ours-save/"+mode.name, func(b *testing.B) {
+			s := benchStore(b)
+			ctx := context.Background()
+			exp := time.Now().Add(time.Hour)
+			writers(b, mode.n, func(i int) error {
+				return s.Save(ctx, ids[i%benchKeys], data, exp)
+			})
+			b.ReportMetric(float64(s.committed.Load())/float64(s.commits.Load()), "ops/commit")
+		})
+	}
+}
