@@ -162,14 +162,13 @@ func Get(r *http.Request) *session.Session {
 // with Get, committed before the response's first byte (or after next
 // returns when it writes nothing). When next panics the session is not
 // committed.
+//
+// The cookie is read and its signature checked when the handler first calls
+// Get, and the store only when it first uses the session: a request that
+// ignores its session costs neither.
 func (m *Middleware) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		w := &writer{ResponseWriter: rw, mw: m}
-		if v, ok := readCookie(r.Header, m.cookie.name); ok {
-			// The signature is checked before the Manager ever sees the
-			// ID, so a forged cookie costs no store call.
-			w.id, _ = m.keys.verify(v)
-		}
 		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, w))
 		w.req = r
 		next.ServeHTTP(w, r)

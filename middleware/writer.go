@@ -35,7 +35,6 @@ type writer struct {
 	http.ResponseWriter
 	mw  *Middleware
 	req *http.Request
-	id  string // the verified cookie's ID; empty for none
 
 	mu        sync.Mutex
 	sess      *session.Session // opened on first Get
@@ -51,7 +50,13 @@ func (w *writer) session() *session.Session {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.sess == nil {
-		w.sess = w.mw.mgr.Open(w.req.Context(), w.id)
+		var id string
+		if v, ok := readCookie(w.req.Header, w.mw.cookie.name); ok {
+			// The signature is checked before the Manager ever sees the
+			// ID, so a forged cookie costs no store call.
+			id, _ = w.mw.keys.verify(v)
+		}
+		w.sess = w.mw.mgr.Open(w.req.Context(), id)
 		if w.committed {
 			// Never loaded, so this only marks it committed.
 			_, _ = w.mw.mgr.Commit(w.req.Context(), w.sess)
