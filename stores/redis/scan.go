@@ -46,7 +46,8 @@ func (s *Store) Count(ctx context.Context) (int64, error) {
 }
 
 // Iterate calls fn for every live session, reading each SCAN batch's values
-// and remaining lifetimes in one pipelined round trip (GET and PTTL per key).
+// and expiry instants in one pipelined round trip (GET and PEXPIRETIME per
+// key).
 // Masters of a Cluster are visited one after another, so fn is never called
 // concurrently. A key that expires or is deleted between SCAN and GET is
 // skipped. A key without an expiry (written by another application with TTL
@@ -74,7 +75,7 @@ func (s *Store) iterateNode(ctx context.Context, c goredis.Cmdable, fn func(sess
 	var (
 		cursor uint64
 		gets   []*goredis.StringCmd
-		ttls   []*goredis.DurationCmd
+		exps   []*goredis.IntCmd
 	)
 	for {
 		if err := ctx.Err(); err != nil {
@@ -85,16 +86,17 @@ func (s *Store) iterateNode(ctx context.Context, c goredis.Cmdable, fn func(sess
 			return s.wrap("iterate", err)
 		}
 		if len(keys) > 0 {
-			gets, ttls = gets[:0], ttls[:0]
+			gets, exps = gets[:0], exps[:0]
 			pipe := c.Pipeline()
 			for _, k := range keys {
 				gets = append(gets, pipe.Get(ctx, k))
-				ttls = append(ttls, pipe.PTTL(ctx, k))
+				e := goredis.NewIntCmd(ctx, "pexpiretime", k)
+				_ = pipe.Process(ctx, e)
+				exps = append(exps, e)
 			}
 			// Exec reports a vanished key's GET as goredis.Nil; each command is
 			// checked below instead.
 			_, _ = pipe.Exec(ctx)
-			now := time.Now()
 			for i, k := range keys {
 				data, err := gets[i].Bytes()
 				if err == goredis.Nil {
@@ -103,16 +105,16 @@ func (s *Store) iterateNode(ctx context.Context, c goredis.Cmdable, fn func(sess
 				if err != nil {
 					return s.wrap("iterate", err)
 				}
-				ttl, err := ttls[i].Result()
+				ms, err := exps[i].Result()
 				if err != nil {
 					return s.wrap("iterate", err)
 				}
 				var exp time.Time
 				switch {
-				case ttl == -2: // gone between GET and PTTL
+				case ms == -2: // gone between the two commands
 					continue
-				case ttl >= 0:
-					exp = now.Add(ttl)
+				case ms >= 0:
+					exp = time.UnixMilli(ms)
 				}
 				if err := fn(session.Record{ID: k[len(s.prefix):], Data: data, ExpiresAt: exp}); err != nil {
 					return err
