@@ -1,0 +1,397 @@
+package interop
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http/httptest"
+	"regexp"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/sessionkit/sessionkit/internal/pgtest"
+	"github.com/sessionkit/sessionkit/middleware"
+	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/stores/postgres"
+)
+
+// pgEnv is one test's PostgreSQL side: a pool whose connections run with
+// TimeZone tz (the server default when empty), a fresh schema dropped when
+// the test ends, and our store on connect-pg-simple's table in it.
+type pgEnv struct {
+	tz     string
+	pool   *pgxpool.Pool
+	schema string
+	store  *postgres.Store
+}
+
+func newPGEnv(t *testing.T, tz string) *pgEnv {
+	t.Helper()
+	requireNode(t)
+	pool := pgtest.Pool(t, func(c *pgxpool.Config) {
+		if tz != "" {
+			// Set per connection, as the server's TimeZone would be; the
+			// store itself never sets it.
+			c.ConnConfig.RuntimeParams["timezone"] = tz
+		}
+		c.MaxConns = 4
+	})
+	schema := pgtest.Schema(t, pool)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	store, err := postgres.New(ctx, pool, postgres.Options{Schema: schema, CreateTable: true, PruneInterval: -1})
+	if err != nil {
+		t.Fatalf("postgres.New: %v", err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	return &pgEnv{tz: tz, pool: pool, schema: schema, store: store}
+}
+
+// node starts server.js on the same schema with the same TimeZone.
+func (e *pgEnv) node(t *testing.T, maxAge time.Duration, secrets []string, extra map[string]string) *pendingNode {
+	t.Helper()
+	env := map[string]string{
+		"STORE":          "pg",
+		"DATABASE_URL":   pgtest.URL(),
+		"PG_SCHEMA":      e.schema,
+		"SECRETS":        secretsJSON(secrets...),
+		"COOKIE_MAX_AGE": strconv.FormatInt(maxAge.Milliseconds(), 10),
+	}
+	if e.tz != "" {
+		env["PGOPTIONS"] = "-c TimeZone=" + e.tz
+	}
+	for k, v := range extra {
+		env[k] = v
+	}
+	return launchNode(t, env)
+}
+
+// goApp serves the Go side over the env's store.
+func (e *pgEnv) goApp(t *testing.T, idle, touch time.Duration, secrets ...string) *httptest.Server {
+	t.Helper()
+	return goApp(t, session.Config{Store: e.store, IdleTimeout: idle, TouchInterval: touch}, secrets...)
+}
+
+// row reads sid's row as stored: the sess text and expire as Unix seconds,
+// both as this env's connections see them.
+func (e *pgEnv) row(t *testing.T, sid string) (sess string, expire int64, found bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	q := `SELECT sess::text, extract(epoch FROM expire::timestamptz)::bigint FROM ` + e.store.Table() + ` WHERE sid = $1`
+	err := e.pool.QueryRow(ctx, q, sid).Scan(&sess, &expire)
+	if err == pgx.ErrNoRows {
+		return "", 0, false
+	}
+	if err != nil {
+		t.Fatalf("read row: %v", err)
+	}
+	return sess, expire, true
+}
+
+// mustRow is row, failing when there is none.
+func (e *pgEnv) mustRow(t *testing.T, sid string) (string, int64) {
+	t.Helper()
+	sess, exp, ok := e.row(t, sid)
+	if !ok {
+		t.Fatalf("no row for the session")
+	}
+	return sess, exp
+}
+
+// topLevel splits a stored document into its top-level values, as raw JSON.
+func topLevel(t *testing.T, doc string) map[string]json.RawMessage {
+	t.Helper()
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(doc), &m); err != nil {
+		t.Fatalf("stored sess is not a JSON object: %v: %s", err, doc)
+	}
+	return m
+}
+
+// cookieExpiry returns ceil(sess.cookie.expires in ms / 1000), the expire
+// both connect-pg-simple and our store derive from it.
+func cookieExpiry(t *testing.T, doc string) int64 {
+	t.Helper()
+	var d struct {
+		Cookie struct {
+			Expires string `json:"expires"`
+		} `json:"cookie"`
+	}
+	if err := json.Unmarshal([]byte(doc), &d); err != nil {
+		t.Fatalf("stored sess: %v: %s", err, doc)
+	}
+	exp, err := time.Parse(time.RFC3339Nano, d.Cookie.Expires)
+	if err != nil {
+		t.Fatalf("sess.cookie.expires %q: %v", d.Cookie.Expires, err)
+	}
+	return int64(math.Ceil(float64(exp.UnixMilli()) / 1000))
+}
+
+// TestPostgresBothWays shares one connect-pg-simple table between the Express
+// app and the Go service: every change made on one side is seen on the other.
+func TestPostgresBothWays(t *testing.T) {
+	e := newPGEnv(t, "")
+	pending := e.node(t, time.Hour, []string{secretNew}, nil)
+	goURL := e.goApp(t, time.Hour, 0, secretNew).URL
+	node := pending.wait().URL
+
+	t.Run("node-login-go-reads", func(t *testing.T) {
+		b := newBrowser(t)
+		id := b.login(node, "alice")
+		before, _ := e.mustRow(t, id)
+		checkValues(t, "node", b.session(node).Session, expectedLogin("alice"))
+
+		r := b.must(200, "GET", goURL+"/session", nil)
+		var got sessionBody
+		if err := json.Unmarshal(r.Body, &got); err != nil {
+			t.Fatal(err)
+		}
+		if got.SessionID != id {
+			t.Fatalf("go: sessionID %q, want node's %q", got.SessionID, id)
+		}
+		checkValues(t, "go", got.Session, expectedLogin("alice"))
+		if len(r.SetCookie) != 0 {
+			t.Errorf("go set a cookie on a read-only request: %s", fmtCookies(r.SetCookie))
+		}
+		checkTyped(t, b, goURL, "alice")
+		if after, _ := e.mustRow(t, id); after != before {
+			t.Errorf("go rewrote an unmodified session:\nbefore %s\n after %s", before, after)
+		}
+	})
+
+	t.Run("go-login-node-reads", func(t *testing.T) {
+		b := newBrowser(t)
+		id := b.login(goURL, "bob")
+		got := b.session(node)
+		if got.SessionID != id {
+			t.Fatalf("node: sessionID %q, want go's %q", got.SessionID, id)
+		}
+		checkValues(t, "node", got.Session, expectedLogin("bob"))
+		if _, ok := got.Session["__sessionkit"].(map[string]any); !ok {
+			t.Errorf("node does not see sessionkit's metadata as a plain value: %v", got.Session["__sessionkit"])
+		}
+	})
+
+	t.Run("go-modifies-node-sees", func(t *testing.T) {
+		b := newBrowser(t)
+		id := b.login(node, "carol")
+		before := topLevel(t, first(e.mustRow(t, id)))
+		set := map[string]any{"theme": "light", "visits": 3, "cart": map[string]any{"items": []any{1, "two", nil}}}
+		b.must(200, "POST", goURL+"/set", set)
+		if got, ok := b.cookieID(secretNew); !ok || got != id {
+			t.Fatalf("go changed the session's ID on a modification: %q (ok=%v), want %q", got, ok, id)
+		}
+		want := expectedLogin("carol")
+		for k, v := range set {
+			want[k] = v
+		}
+		want = roundTrip(want)
+		got := b.session(node)
+		checkValues(t, "node", got.Session, want)
+		checkValues(t, "go", b.session(goURL).Session, want)
+		// Values Go did not change keep Node's bytes.
+		after := topLevel(t, first(e.mustRow(t, id)))
+		for _, k := range []string{"roles", "user", "userId"} {
+			if string(after[k]) != string(before[k]) {
+				t.Errorf("value %q changed bytes across a Go save:\nnode wrote %s\n  go wrote %s", k, before[k], after[k])
+			}
+		}
+	})
+
+	t.Run("node-modifies-go-sees", func(t *testing.T) {
+		b := newBrowser(t)
+		id := b.login(goURL, "dave")
+		created := typed(t, b, goURL).Created
+		set := map[string]any{"theme": "sepia", "visits": 7}
+		b.must(200, "POST", node+"/set", set)
+		if got, ok := b.cookieID(secretNew); !ok || got != id {
+			t.Fatalf("node changed the session's ID on a modification: %q (ok=%v), want %q", got, ok, id)
+		}
+		want := expectedLogin("dave")
+		for k, v := range set {
+			want[k] = v
+		}
+		want = roundTrip(want)
+		checkValues(t, "go", b.session(goURL).Session, want)
+		if c := typed(t, b, goURL).Created; c != created || c == 0 {
+			t.Errorf("session creation time after a Node save: %d, want %d (sessionkit's metadata must survive Node)", c, created)
+		}
+	})
+
+	for _, tc := range []struct{ name, renewAt, otherAt string }{
+		{"go-renews-node-follows", goURL, node},
+		{"node-renews-go-follows", node, goURL},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newBrowser(t)
+			oldID := b.login(tc.otherAt, "erin")
+			old := b.with()
+			b.must(200, "POST", tc.renewAt+"/renew", nil)
+			newID, ok := b.cookieID(secretNew)
+			if !ok || newID == oldID {
+				t.Fatalf("renew: cookie carries %q (ok=%v), want a new ID", newID, ok)
+			}
+			for _, app := range []string{node, goURL} {
+				got := b.session(app)
+				if got.SessionID != newID {
+					t.Errorf("%s: sessionID %q after renew, want %q", app, got.SessionID, newID)
+				}
+				checkValues(t, app, got.Session, expectedLogin("erin"))
+				if r := old.do("GET", app+"/session", nil); r.Status != 401 {
+					t.Errorf("%s accepted the cookie of the renewed-away ID: status %d, body %s", app, r.Status, r.Body)
+				}
+			}
+			if _, _, found := e.row(t, oldID); found {
+				t.Errorf("the old ID's row is still stored after renew")
+			}
+		})
+	}
+
+	for _, tc := range []struct{ name, loginAt, logoutAt string }{
+		{"node-login-go-logout", node, goURL},
+		{"go-login-node-logout", goURL, node},
+		{"node-login-node-logout", node, node},
+		{"go-login-go-logout", goURL, goURL},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newBrowser(t)
+			id := b.login(tc.loginAt, "frank")
+			kept := b.with()
+			b.must(200, "POST", tc.logoutAt+"/logout", nil)
+			for _, app := range []string{node, goURL} {
+				if r := kept.do("GET", app+"/session", nil); r.Status != 401 {
+					t.Errorf("%s still serves the session after logout: status %d, body %s", app, r.Status, r.Body)
+				}
+			}
+			if _, _, found := e.row(t, id); found {
+				t.Errorf("the session's row is still stored after logout")
+			}
+		})
+	}
+
+	// The same login on both sides stores the same document, byte for byte,
+	// apart from the expiry instants and sessionkit's metadata.
+	t.Run("same-document", func(t *testing.T) {
+		bn, bg := newBrowser(t), newBrowser(t)
+		nodeDoc := first(e.mustRow(t, bn.login(node, "grace")))
+		goDoc := first(e.mustRow(t, bg.login(goURL, "grace")))
+		t.Logf("node stored %s", nodeDoc)
+		t.Logf("  go stored %s", goDoc)
+		if n, g := normalizeDoc(nodeDoc), normalizeDoc(goDoc); n != g {
+			t.Errorf("the same login stores different documents (expiry and metadata masked):\nnode %s\n  go %s", n, g)
+		}
+	})
+
+	// Both sides send the same cookie: the value is express's signature of
+	// the ID, and the attributes match.
+	t.Run("same-cookie", func(t *testing.T) {
+		bn, bg := newBrowser(t), newBrowser(t)
+		rn := bn.must(200, "POST", node+"/login?user=heidi", nil)
+		rg := bg.must(200, "POST", goURL+"/login?user=heidi", nil)
+		for _, c := range []struct {
+			side string
+			b    *browser
+			r    response
+		}{{"node", bn, rn}, {"go", bg, rg}} {
+			id, ok := c.b.cookieID(secretNew)
+			if !ok {
+				t.Fatalf("%s: cookie %q does not verify", c.side, c.b.cookie)
+			}
+			if want := middleware.Sign(id, secretNew); c.b.cookie != want {
+				t.Errorf("%s: cookie value %q, want middleware.Sign's %q", c.side, c.b.cookie, want)
+			}
+		}
+		t.Logf("node Set-Cookie %s", fmtCookies(rn.SetCookie))
+		t.Logf("  go Set-Cookie %s", fmtCookies(rg.SetCookie))
+		if n, g := cookieAttrs(t, rn.SetCookie), cookieAttrs(t, rg.SetCookie); n != g {
+			t.Errorf("Set-Cookie attributes differ (values and dates masked):\nnode %s\n  go %s", n, g)
+		}
+	})
+}
+
+// first returns its first argument, for reading one result of a call.
+func first[A, B any](a A, _ B) A { return a }
+
+// roundTrip gives v the shape GET /session answers: JSON numbers as float64.
+func roundTrip(v map[string]any) map[string]any {
+	data, _ := json.Marshal(v)
+	var out map[string]any
+	_ = json.Unmarshal(data, &out)
+	return out
+}
+
+// typedBody is what the Go app's GET /typed answers.
+type typedBody struct {
+	UserID  int      `json:"userId"`
+	User    profile  `json:"user"`
+	Roles   []string `json:"roles"`
+	Created int64    `json:"created"`
+}
+
+func typed(t *testing.T, b *browser, goURL string) typedBody {
+	t.Helper()
+	r := b.must(200, "GET", goURL+"/typed", nil)
+	var out typedBody
+	if err := json.Unmarshal(r.Body, &out); err != nil {
+		t.Fatalf("GET /typed: %v: %s", err, r.Body)
+	}
+	return out
+}
+
+// checkTyped checks that Go reads the login values into Go types.
+func checkTyped(t *testing.T, b *browser, goURL, user string) {
+	t.Helper()
+	got := typed(t, b, goURL)
+	want := typedBody{UserID: loginUserID, User: loginProfile(user), Roles: loginRoles, Created: got.Created}
+	if !jsonEqual(got, want) {
+		t.Errorf("typed read:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+var (
+	reMaxAge  = regexp.MustCompile(`"originalMaxAge":[0-9]+`)
+	reExpires = regexp.MustCompile(`"expires":"[^"]*"`)
+	reMeta    = regexp.MustCompile(`"__sessionkit":\{[^{}]*\},?`)
+)
+
+// normalizeDoc masks what legitimately differs between two logins.
+func normalizeDoc(doc string) string {
+	doc = reMaxAge.ReplaceAllString(doc, `"originalMaxAge":N`)
+	doc = reExpires.ReplaceAllString(doc, `"expires":"T"`)
+	return reMeta.ReplaceAllString(doc, "")
+}
+
+// cookieAttrs renders the attributes of the one connect.sid Set-Cookie line,
+// with the value and dates masked.
+func cookieAttrs(t *testing.T, lines []string) string {
+	t.Helper()
+	if len(lines) != 1 {
+		t.Fatalf("want one connect.sid Set-Cookie, got %s", fmtCookies(lines))
+	}
+	c, err := parseSetCookie(lines[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+var (
+	reCookieValue = regexp.MustCompile(`^connect\.sid=[^;]*`)
+	reCookieDate  = regexp.MustCompile(`(?i)(Expires=)[^;]*`)
+	reCookieAge   = regexp.MustCompile(`(?i)(Max-Age=)[0-9]+`)
+)
+
+func parseSetCookie(line string) (string, error) {
+	if !reCookieValue.MatchString(line) {
+		return "", fmt.Errorf("not a connect.sid cookie: %q", line)
+	}
+	line = reCookieValue.ReplaceAllString(line, "connect.sid=V")
+	line = reCookieDate.ReplaceAllString(line, "${1}D")
+	return reCookieAge.ReplaceAllString(line, "${1}N"), nil
+}
