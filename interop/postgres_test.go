@@ -395,3 +395,118 @@ func parseSetCookie(line string) (string, error) {
 	line = reCookieDate.ReplaceAllString(line, "${1}D")
 	return reCookieAge.ReplaceAllString(line, "${1}N"), nil
 }
+
+// TestPostgresExpiry checks that Go and Node decide a session's end the same
+// way, to the second, whatever TimeZone the connections run with: both write
+// expire as to_timestamp(ceil(ms/1000)) and compare it with
+// to_timestamp(ceil(now ms/1000)), so the timestamp without time zone means
+// the same instant to both as long as both sides use the same TimeZone.
+func TestPostgresExpiry(t *testing.T) {
+	for _, tz := range []string{"UTC", "America/Los_Angeles", "Asia/Tokyo"} {
+		t.Run(tz, func(t *testing.T) {
+			t.Parallel()
+			// Short enough to keep the suite quick, long enough for the
+			// probes to land before the deadline on a busy machine.
+			const maxAge = 2500 * time.Millisecond
+			e := newPGEnv(t, tz)
+			// Reads must not push the expiry out: Node without store
+			// touches, Go with a touch interval longer than the session.
+			pending := e.node(t, maxAge, []string{secretNew}, map[string]string{"DISABLE_TOUCH": "1"})
+			goURL := e.goApp(t, maxAge, time.Hour, secretNew).URL
+			node := pending.wait().URL
+			checkTimeZone(t, e, node)
+			for attempt := 1; !expiryRound(t, e, node, goURL); attempt++ {
+				if attempt == 3 {
+					t.Fatalf("three rounds in a row, the probes before the deadline finished after it; the machine is too busy to decide")
+				}
+			}
+		})
+	}
+}
+
+// checkTimeZone checks that both sides' connections run with e.tz, so that
+// the test is not vacuous.
+func checkTimeZone(t *testing.T, e *pgEnv, node string) {
+	t.Helper()
+	var goTZ string
+	if err := e.pool.QueryRow(context.Background(), "SELECT current_setting('TimeZone')").Scan(&goTZ); err != nil {
+		t.Fatal(err)
+	}
+	var nodeTZ struct{ Timezone string }
+	r := newBrowser(t).must(200, "GET", node+"/debug/timezone", nil)
+	if err := json.Unmarshal(r.Body, &nodeTZ); err != nil {
+		t.Fatal(err)
+	}
+	if goTZ != e.tz || nodeTZ.Timezone != e.tz {
+		t.Fatalf("connection TimeZone: go %q, node %q; want both %q", goTZ, nodeTZ.Timezone, e.tz)
+	}
+}
+
+// expiryRound logs in on each side and probes both sessions from both sides
+// just before and just after their expiry. It returns false when the probes
+// before the deadline finished too late to prove anything.
+func expiryRound(t *testing.T, e *pgEnv, node, goURL string) bool {
+	t.Helper()
+	type row struct {
+		side   string
+		b      *browser
+		id     string
+		expire int64 // Unix seconds, as stored
+	}
+	rows := []*row{{side: "node", b: newBrowser(t)}, {side: "go", b: newBrowser(t)}}
+	rows[0].id = rows[0].b.login(node, "ivan")
+	rows[1].id = rows[1].b.login(goURL, "judy")
+	first, last := int64(math.MaxInt64), int64(0)
+	for _, r := range rows {
+		doc, exp := e.mustRow(t, r.id)
+		if want := cookieExpiry(t, doc); exp != want {
+			t.Fatalf("%s stored expire %d (%s) under TimeZone %s, want ceil(cookie.expires) = %d, %+d s off",
+				r.side, exp, time.Unix(exp, 0).UTC(), e.tz, want, exp-want)
+		}
+		_, goExp, found, err := e.store.Load(context.Background(), r.id)
+		if err != nil || !found || goExp.Unix() != exp {
+			t.Fatalf("store.Load of the %s-written row: expiry %v found=%v err=%v, want %s", r.side, goExp, found, err, time.Unix(exp, 0).UTC())
+		}
+		r.expire = exp
+		first, last = min(first, exp), max(last, exp)
+	}
+
+	probe := func(phase string) map[string]bool {
+		seen := map[string]bool{}
+		for _, r := range rows {
+			for _, app := range []struct{ side, url string }{{"node", node}, {"go", goURL}} {
+				resp := r.b.do("GET", app.url+"/session", nil)
+				switch resp.Status {
+				case 200, 401:
+				default:
+					t.Fatalf("%s: %s reading the %s-written session: status %d, body %s", phase, app.side, r.side, resp.Status, resp.Body)
+				}
+				seen[app.side+" reads "+r.side+"'s"] = resp.Status == 200
+			}
+		}
+		return seen
+	}
+
+	deadline := time.UnixMilli(first * 1000)
+	time.Sleep(time.Until(deadline.Add(-700 * time.Millisecond)))
+	before := probe("before expiry")
+	if time.Now().After(deadline) {
+		t.Logf("probes before expiry ended %v after the deadline; retrying", time.Since(deadline))
+		return false
+	}
+	for what, alive := range before {
+		if !alive {
+			t.Errorf("just before expiry (%s, TimeZone %s): %s session is already gone", deadline.UTC().Format(time.RFC3339), e.tz, what)
+		}
+	}
+
+	// 300 ms after the whole second: a "now" rounded down instead of up
+	// would still see the session alive here.
+	time.Sleep(time.Until(time.UnixMilli(last*1000 + 300)))
+	for what, alive := range probe("after expiry") {
+		if alive {
+			t.Errorf("just after expiry (%s, TimeZone %s): %s session is still alive", time.Unix(last, 0).UTC().Format(time.RFC3339), e.tz, what)
+		}
+	}
+	return true
+}
