@@ -510,3 +510,76 @@ func expiryRound(t *testing.T, e *pgEnv, node, goURL string) bool {
 	}
 	return true
 }
+
+// TestPostgresSecretRotation rotates the signing secret on both sides at
+// once ([new, old]): cookies signed with the old secret still work on both,
+// and every cookie either side sends from then on is signed with the new one.
+func TestPostgresSecretRotation(t *testing.T) {
+	e := newPGEnv(t, "")
+	oldNodeP := e.node(t, time.Hour, []string{secretOld}, nil)
+	newNodeP := e.node(t, time.Hour, []string{secretNew, secretOld}, nil)
+	oldGo := e.goApp(t, time.Hour, 0, secretOld).URL
+	newGo := e.goApp(t, time.Hour, 0, secretNew, secretOld).URL
+	oldNode, newNode := oldNodeP.wait().URL, newNodeP.wait().URL
+	rotated := []struct{ side, url string }{{"node", newNode}, {"go", newGo}}
+
+	// signedWith checks that b's cookie carries id and is signed with
+	// secret, exactly as express-session signs.
+	signedWith := func(t *testing.T, b *browser, id, secret, what string) {
+		t.Helper()
+		if want := middleware.Sign(id, secret); b.cookie != want {
+			t.Errorf("%s: cookie %q, want %q (signed with the %s secret)", what, b.cookie, want, map[string]string{secretOld: "old", secretNew: "new"}[secret])
+		}
+	}
+
+	for _, origin := range []struct{ side, url string }{{"node", oldNode}, {"go", oldGo}} {
+		t.Run("old-cookie-from-"+origin.side, func(t *testing.T) {
+			b := newBrowser(t)
+			id := b.login(origin.url, "kim")
+			signedWith(t, b, id, secretOld, "login before rotation")
+			for _, app := range rotated {
+				got := b.session(app.url)
+				if got.SessionID != id {
+					t.Errorf("%s after rotation: sessionID %q, want %q", app.side, got.SessionID, id)
+				}
+				checkValues(t, app.side, got.Session, expectedLogin("kim"))
+			}
+			// A change re-sends the cookie, signed with the new secret.
+			for i, app := range rotated {
+				c := b.with()
+				c.must(200, "POST", app.url+"/set", map[string]any{"n": i})
+				signedWith(t, c, id, secretNew, app.side+" re-sending an old cookie")
+			}
+		})
+	}
+
+	for _, origin := range rotated {
+		t.Run("new-cookie-from-"+origin.side, func(t *testing.T) {
+			b := newBrowser(t)
+			id := b.login(origin.url, "lee")
+			signedWith(t, b, id, secretNew, origin.side+" login after rotation")
+			for _, app := range rotated {
+				if got := b.session(app.url); got.SessionID != id {
+					t.Errorf("%s: sessionID %q, want %q", app.side, got.SessionID, id)
+				}
+			}
+			// Apps that know only the old secret refuse it.
+			for _, app := range []struct{ side, url string }{{"node", oldNode}, {"go", oldGo}} {
+				if r := b.do("GET", app.url+"/session", nil); r.Status != 401 {
+					t.Errorf("%s with only the old secret accepted a cookie signed with the new one: status %d", app.side, r.Status)
+				}
+			}
+		})
+	}
+
+	t.Run("unknown-secret-refused", func(t *testing.T) {
+		b := newBrowser(t)
+		id := b.login(newNode, "mia")
+		b.cookie = middleware.Sign(id, "interop-unknown-secret-000000000000")
+		for _, app := range rotated {
+			if r := b.do("GET", app.url+"/session", nil); r.Status != 401 {
+				t.Errorf("%s accepted a cookie signed with a secret it does not have: status %d", app.side, r.Status)
+			}
+		}
+	})
+}
