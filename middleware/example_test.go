@@ -1,11 +1,11 @@
 package middleware_test
 
 import (
+	"crypto/rand"
 	"fmt"
 	"log"
 	"net/http"
 	"net/http/httptest"
-	"os"
 
 	sessionjson "github.com/sessionkit/sessionkit/codecs/json"
 	"github.com/sessionkit/sessionkit/middleware"
@@ -13,9 +13,10 @@ import (
 	"github.com/sessionkit/sessionkit/stores/memory"
 )
 
-// secret stands for a random value of at least 32 bytes read from the
-// environment (SESSION_SECRET), never one written in the source.
-var secret = os.Getenv("SESSION_SECRET") + "example-only-0123456789abcdefghijklmnopqrstuvwxyz"
+// secret stands for the application's secret: at least 32 random bytes kept
+// outside the source, such as os.Getenv("SESSION_SECRET"). A fresh random one
+// here makes every run's cookies unreadable to the next.
+var secret = rand.Text() + rand.Text()
 
 func ExampleNew() {
 	store := memory.New()
