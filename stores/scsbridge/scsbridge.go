@@ -1,0 +1,93 @@
+// Package scsbridge connects sessionkit stores and alexedwards/scs/v2 stores,
+// in both directions.
+//
+// New turns any session.Store into an scs store, so an application on scs's
+// SessionManager can keep its sessions in sessionkit's PostgreSQL, Redis or
+// bbolt store:
+//
+//	sm := scs.New()
+//	sm.Store = scsbridge.New(bboltStore)
+//
+// Adapt turns any scs store into a session.Store, so it can serve a
+// session.Manager or run through conformance.Run:
+//
+//	st := scsbridge.Adapt(memstore.New())
+//
+// The package is not called scs so that it can be imported beside
+// github.com/alexedwards/scs/v2 without renaming either.
+//
+// # Our stores under scs
+//
+// scs's SessionManager needs only Find, Commit and Delete, which map onto
+// Load, Save and Delete; its Iterate needs All, which is served by the
+// store's session.Iterator and fails with session.ErrUnsupported without one
+// (where an scs store would make Iterate panic). scs encodes sessions with
+// gob by default, so the store must accept binary payloads: the PostgreSQL
+// store, whose column is json, needs an scs Codec that writes JSON objects.
+// scs slides an idle timeout by rewriting the whole record on every request;
+// the Manager's throttled Touch is not used on this path.
+//
+// # scs stores under sessionkit
+//
+// An scs store's Find returns no expiry, which Load must report. Adapt
+// therefore writes each payload behind a 12-byte header holding the expiry
+// (a magic number and the instant in Unix microseconds) and strips it on
+// Load, so the expiry round-trips exactly and is checked on every Load even
+// when the scs store keeps records longer than asked. The consequences:
+//
+//   - Records written by scs itself, or by any writer other than Adapt, have
+//     no header; Load treats them as unreadable (not found), Touch leaves
+//     them alone and Delete removes them.
+//   - Touch cannot move an expiry alone: it reads the whole record with Find
+//     and writes it back with Commit, one full read and one full write where
+//     a native store does a small UPDATE or EXPIRE. The Manager touches at
+//     most once per Config.TouchInterval per session, which bounds the cost.
+//   - That read-modify-write is serialized per ID within one process (a
+//     concurrent Delete cannot be undone by a Touch in flight), but not
+//     across processes: with several instances on one shared scs store, a
+//     Touch racing a Delete or Save on another instance can bring back the
+//     data it read. Prefer a native sessionkit store for shared backends.
+//   - Save and Touch with an expiry that is not in the future call Delete,
+//     since some scs stores turn a negative lifetime into none at all.
+//   - A call with a context already done returns its error without reaching
+//     the scs store. A plain scs.Store (no CtxStore) cannot be interrupted
+//     once called.
+//   - scs has no way to count, prune on demand, index users, ping or close,
+//     so the adapted store implements none of session.Counter,
+//     session.Pruner, session.UserIndex, session.Pinger or io.Closer. It
+//     implements session.Iterator when the scs store implements
+//     scs.IterableStore or scs.IterableCtxStore; All loads every record into
+//     one map, so iterating a large store costs memory in proportion.
+//
+// # scs's memstore through the conformance suite
+//
+// TestMemstore runs conformance.Run on scs's memstore twice, in a child
+// process: through Adapt, and through a naive one-to-one mapping (Find,
+// Commit, Delete; Touch as Find then Commit; no header, copies or context
+// checks) that shows what memstore cannot do by itself. It checks every
+// case's outcome against a table in the test, so CI stays green while
+// proving both what passes and what fails. Cases per area:
+//
+//	area         Adapt                      naive mapping
+//	basic        9 pass                     5 pass, 4 fail (a)
+//	expiry       11 pass                    5 pass, 6 fail (a)
+//	payload      6 pass                     6 fail (a)
+//	ids          17 pass                    17 fail (a)
+//	cancel       4 pass, 7 skip (c)         4 fail (b), 7 skip (c)
+//	concurrency  4 pass                     2 pass, 2 fail (a)
+//	iterator     3 pass (through All)       3 skip (no Iterator)
+//	manager      10 pass, 1 skip (c)        8 pass, 2 fail (d), 1 skip (c)
+//	counter      4 skip (c)                 4 skip (c)
+//	pruner       3 skip (c)                 3 skip (c)
+//	userindex    4 skip (c)                 4 skip (c)
+//	pinger       1 skip (c)                 1 skip (c)
+//	closer       1 skip (c)                 1 skip (c)
+//	persist      skipped (e)                skipped (e)
+//
+// (a) Find returns no expiry, so Load reports none: every case that checks
+// the reported expiry fails. (b) memstore takes no context, so a call with a
+// cancelled one goes ahead. (c) scs has no such capability (count, prune,
+// user index, ping, close). (d) With no stored expiry, the Manager cannot
+// throttle and touches on every request (unmodified-not-written,
+// throttled-touch). (e) memstore keeps nothing across a restart.
+package scsbridge
