@@ -58,14 +58,17 @@ func (s *suite) sized(tag string, n int) []byte {
 	if pad < 0 { // too small for the field: pad with spaces
 		return slices.Insert(head, len(head)-1, bytes.Repeat([]byte(" "), max(0, n-len(head)))...)
 	}
-	const letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-	b := make([]byte, 0, n)
-	b = append(b, head[:len(head)-1]...)
-	b = append(b, field...)
-	for range pad {
-		b = append(b, letters[rng.Uint64()%uint64(len(letters))])
+	const letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"
+	b := make([]byte, n)
+	i := copy(b, head[:len(head)-1])
+	i += copy(b[i:], field)
+	letterRun := b[i : i+pad]
+	_, _ = rng.Read(letterRun)
+	for j, c := range letterRun {
+		letterRun[j] = letters[c%64]
 	}
-	return append(b, `"}`...)
+	copy(b[i+pad:], `"}`)
+	return b
 }
 
 // same reports whether a loaded payload equals the one saved; a JSONOnly
