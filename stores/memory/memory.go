@@ -49,8 +49,10 @@ func (r record) live(now time.Time) bool { return r.expiresAt.After(now) }
 type Option func(*Store)
 
 // WithPruneInterval sets how often a background goroutine removes expired
-// records and links. The default is one minute; zero or a negative interval
-// disables background pruning (Prune still works). Close stops the goroutine.
+// records and the user links to them. The default is one minute; zero or a
+// negative interval disables background pruning, and then they stay in
+// memory (though never returned) until Prune is called. Close stops the
+// goroutine.
 func WithPruneInterval(d time.Duration) Option {
 	return func(s *Store) { s.interval = d }
 }

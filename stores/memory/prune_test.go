@@ -46,3 +46,38 @@ func TestNoPruneLoopWhenDisabled(t *testing.T) {
 		s.Close()
 	}
 }
+
+// TestPruneDropsStaleLinks checks that links do not outlive their sessions
+// beyond a Prune.
+func TestPruneDropsStaleLinks(t *testing.T) {
+	s := New(WithPruneInterval(0))
+	defer s.Close()
+	ctx := t.Context()
+	exp := time.Now().Add(time.Hour)
+	for _, id := range []string{"a", "b"} {
+		if err := s.Save(ctx, id, []byte(id), exp); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.LinkUser(ctx, "u", id, exp); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Delete(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Prune(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.users["u"]; len(got) != 1 {
+		t.Fatalf("links of user u after deleting one of two sessions and pruning: %v; want only b", got)
+	}
+	if err := s.Delete(ctx, "b"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Prune(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.users) != 0 {
+		t.Fatalf("users after deleting every session and pruning: %v; want none", s.users)
+	}
+}
