@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -30,6 +31,9 @@ func (e env) store(t testing.TB, opts Options) *Store {
 		opts.Schema = e.schema
 	}
 	opts.CreateTable = true
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
 	if opts.PruneInterval == 0 {
 		opts.PruneInterval = -1
 	}

@@ -199,15 +199,20 @@ func newStore(ctx context.Context, pool *pgxpool.Pool, own bool, opts Options) (
 	if err := s.ensureTable(ctx); err != nil {
 		return nil, err
 	}
-	loopCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	s.startPruneLoop()
+	return s, nil
+}
+
+// startPruneLoop starts the background pruning, if enabled; Close stops it.
+func (s *Store) startPruneLoop() {
+	loopCtx, stop := context.WithCancel(context.Background())
 	s.stop = stop
 	s.loopDone = make(chan struct{})
-	if opts.PruneInterval > 0 {
+	if s.opts.PruneInterval > 0 {
 		go s.pruneLoop(loopCtx)
 	} else {
 		close(s.loopDone)
 	}
-	return s, nil
 }
 
 // Close stops the background pruning, waiting for a round in progress to
