@@ -62,12 +62,8 @@ func (s *suite) expireSome(t *testing.T, st session.Store, live, dying []string)
 	t.Helper()
 	exp := later()
 	s.timed(t, func(w window) bool {
-		for _, id := range live {
-			s.save(t, st, id, s.data(id), exp)
-		}
-		for _, id := range dying {
-			s.save(t, st, id, s.data(id), w.deadline)
-		}
+		s.saveAll(t, st, exp, live...)
+		s.saveAll(t, st, w.deadline, dying...)
 		if !w.open() {
 			return false
 		}
@@ -77,6 +73,15 @@ func (s *suite) expireSome(t *testing.T, st session.Store, live, dying []string)
 	return exp
 }
 
+// saveAll saves each id with data(id), expiring at exp.
+func (s *suite) saveAll(t *testing.T, st session.Store, exp time.Time, ids ...string) {
+	t.Helper()
+	for _, id := range ids {
+		s.save(t, st, id, s.data(id), exp)
+	}
+}
+
+// wantLive fails unless each id holds data(id), expiring at exp.
 func (s *suite) wantLive(t *testing.T, st session.Store, exp time.Time, when string, ids ...string) {
 	t.Helper()
 	for _, id := range ids {
@@ -101,12 +106,8 @@ func (s *suite) countEmpty(t *testing.T, st session.Store) {
 
 func (s *suite) countLiveOnly(t *testing.T, st session.Store) {
 	c := capability[session.Counter](t, st)
-	for _, id := range []string{"a", "b", "c"} {
-		s.save(t, st, id, s.data(id), later())
-	}
-	for _, id := range []string{"d", "e"} {
-		s.save(t, st, id, s.data(id), s.past())
-	}
+	s.saveAll(t, st, later(), "a", "b", "c")
+	s.saveAll(t, st, s.past(), "d", "e")
 	s.touch(t, st, "never-saved", later())
 	s.wantCount(t, c, 3, "after saving 3 live and 2 expired records and touching a missing one")
 	s.del(t, st, "c")
@@ -164,9 +165,7 @@ func (s *suite) pruneNothingExpired(t *testing.T, st session.Store) {
 		t.Fatalf("Prune on a fresh store = %d; want 0", n)
 	}
 	exp := later()
-	for _, id := range []string{"a", "b"} {
-		s.save(t, st, id, s.data(id), exp)
-	}
+	s.saveAll(t, st, exp, "a", "b")
 	if n := s.prune(t, p); n != 0 {
 		t.Fatalf("Prune with only live records = %d; want 0", n)
 	}
@@ -229,9 +228,7 @@ func (s *suite) iterateLiveOnce(t *testing.T, st session.Store) {
 
 func (s *suite) iterateStops(t *testing.T, st session.Store) {
 	it := capability[session.Iterator](t, st)
-	for _, id := range []string{"a", "b", "c", "d", "e"} {
-		s.save(t, st, id, s.data(id), later())
-	}
+	s.saveAll(t, st, later(), "a", "b", "c", "d", "e")
 	errStop := errors.New("stop here")
 	calls := 0
 	err := it.Iterate(t.Context(), func(session.Record) error {
