@@ -22,7 +22,10 @@
 // The store takes a goredis.UniversalClient, so one code path serves a single
 // node, Sentinel (a failover client) and Redis Cluster: every command touches
 // one key, so no command ever spans two hash slots. Count and Iterate SCAN
-// every master of a Cluster (or every shard of a Ring).
+// every master of a Cluster (or every shard of a Ring). After a failed
+// command on a Cluster the store asks go-redis to reload the slot map, so
+// requests reach a promoted replica as soon as the cluster has elected it
+// rather than at go-redis's next periodic reload.
 //
 // Redis 6.2 or later is required (SET … PXAT); the user index needs 7.0
 // (PEXPIREAT … NX/GT).
@@ -264,11 +267,37 @@ func (s *Store) check(ctx context.Context) error {
 
 // wrap names the operation and maps a closed client to session.ErrClosed.
 // It never includes the key, which holds the session ID.
+//
+// On a Cluster it also asks go-redis to reload the slot map after an error
+// that may mean the topology changed. go-redis reloads by itself only on
+// MOVED/ASK or every ClusterStateReloadInterval (60s by default); a master
+// that died refuses connections instead of redirecting, so without this its
+// slots would stay unreachable for up to a minute after its replica took
+// over. The reload is asynchronous and go-redis coalesces concurrent
+// requests for it.
 func (s *Store) wrap(op string, err error) error {
 	if errors.Is(err, goredis.ErrClosed) {
 		return fmt.Errorf("redis: %s: %w", op, session.ErrClosed)
 	}
+	if cc, ok := s.client.(*goredis.ClusterClient); ok && topologyError(err) {
+		cc.ReloadState(context.Background())
+	}
 	return fmt.Errorf("redis: %s: %w", op, err)
+}
+
+// topologyError reports whether err may come from a node that is down or a
+// slot without an owner: any failure but a command's own error reply and a
+// caller's cancellation.
+func topologyError(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var reply goredis.Error
+	if errors.As(err, &reply) {
+		msg := reply.Error()
+		return strings.HasPrefix(msg, "CLUSTERDOWN") || strings.HasPrefix(msg, "TRYAGAIN")
+	}
+	return true
 }
 
 // escapeGlob escapes the characters SCAN MATCH treats as a pattern, so a
