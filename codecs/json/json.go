@@ -329,7 +329,8 @@ func appendUnescaped(buf, b []byte) []byte {
 
 // Decode reads an express-session document into st, replacing what st held.
 // Every value other than the cookie and MetaKey is left as a Raw. A document
-// without a cookie decodes with an empty Cookie. Errors wrap ErrMalformed.
+// without a cookie decodes with an empty Cookie. As with JSON.parse, the last
+// of repeated keys wins. Errors wrap ErrMalformed.
 func (*Codec) Decode(data []byte, st *session.State) error {
 	if st == nil {
 		return errors.New("json: Decode into a nil State")
@@ -337,33 +338,38 @@ func (*Codec) Decode(data []byte, st *session.State) error {
 	if !utf8.Valid(data) {
 		return malformed("the document is not valid UTF-8")
 	}
-	var top map[string]stdjson.RawMessage
-	if err := stdjson.Unmarshal(data, &top); err != nil {
+	if !stdjson.Valid(data) {
 		var se *stdjson.SyntaxError
-		if errors.As(err, &se) {
+		if errors.As(stdjson.Unmarshal(data, new(struct{})), &se) {
 			return malformed(fmt.Sprintf("the document is not valid JSON (syntax error at byte %d)", se.Offset))
 		}
-		var te *stdjson.UnmarshalTypeError
-		if errors.As(err, &te) {
-			return malformed("the document is not a JSON object")
-		}
-		return malformed("the document cannot be read")
+		return malformed("the document is not valid JSON")
 	}
-	if top == nil {
-		return malformed("the document is null, not a JSON object")
-	}
-	out := session.State{Values: make(map[string]any, len(top))}
-	for k, v := range top {
-		var err error
+	// One copy of the document backs every Raw: the caller keeps data.
+	doc := bytes.Clone(data)
+	out := session.State{Values: make(map[string]any, 8)}
+	var cookieRaw, metaRaw []byte
+	isObject := members(doc, func(k string, v []byte) {
 		switch k {
 		case "cookie":
-			err = decodeCookie(v, &out.Cookie)
+			cookieRaw = v
 		case MetaKey:
-			out.Created, out.Deadline, err = decodeMeta(v)
+			metaRaw = v
 		default:
 			out.Values[k] = Raw{b: v}
 		}
-		if err != nil {
+	})
+	if !isObject {
+		return malformed("the document is not a JSON object")
+	}
+	if cookieRaw != nil {
+		if err := decodeCookie(cookieRaw, &out.Cookie); err != nil {
+			return err
+		}
+	}
+	if metaRaw != nil {
+		var err error
+		if out.Created, out.Deadline, err = decodeMeta(metaRaw); err != nil {
 			return err
 		}
 	}
@@ -373,28 +379,116 @@ func (*Codec) Decode(data []byte, st *session.State) error {
 
 func malformed(why string) error { return fmt.Errorf("%w: %s", ErrMalformed, why) }
 
-// decodeObject reads a JSON object's members; ok is false for anything else,
-// null included.
-func decodeObject(raw []byte) (m map[string]stdjson.RawMessage, ok bool) {
-	if len(raw) == 0 || raw[0] != '{' {
-		return nil, false
+// members calls fn with each member of the object that data holds, and
+// reports whether data is an object at all. data must be valid JSON: the
+// scan relies on it and checks nothing else. Each value passed to fn is a
+// subslice of data that cannot be appended to in place.
+func members(data []byte, fn func(key string, val []byte)) bool {
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '{' {
+		return false
 	}
-	if err := stdjson.Unmarshal(raw, &m); err != nil {
-		return nil, false
+	i = skipSpace(data, i+1)
+	for data[i] != '}' {
+		end := skipString(data, i)
+		key := unquote(data[i:end])
+		i = skipSpace(data, end)
+		i = skipSpace(data, i+1) // the colon
+		end = skipValue(data, i)
+		fn(key, data[i:end:end])
+		i = skipSpace(data, end)
+		if data[i] == ',' {
+			i = skipSpace(data, i+1)
+		}
 	}
-	return m, true
+	return true
+}
+
+func skipSpace(data []byte, i int) int {
+	for i < len(data) {
+		switch data[i] {
+		case ' ', '\t', '\n', '\r':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// skipString returns the index just past the string that opens at data[i].
+func skipString(data []byte, i int) int {
+	for i++; ; i++ {
+		switch data[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+}
+
+// skipValue returns the index just past the value that starts at data[i].
+func skipValue(data []byte, i int) int {
+	switch data[i] {
+	case '"':
+		return skipString(data, i)
+	case '{', '[':
+		depth := 0
+		for {
+			switch data[i] {
+			case '"':
+				i = skipString(data, i)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+	default:
+		for i < len(data) {
+			switch data[i] {
+			case ',', '}', ']', ' ', '\t', '\n', '\r':
+				return i
+			}
+			i++
+		}
+		return i
+	}
+}
+
+// unquote returns the text of the valid JSON string q.
+func unquote(q []byte) string {
+	if bytes.IndexByte(q, '\\') < 0 {
+		return string(q[1 : len(q)-1])
+	}
+	var s string
+	_ = stdjson.Unmarshal(q, &s) // cannot fail: q is a valid JSON string
+	return s
+}
+
+// object returns the members of a JSON object (last repeated key wins); ok
+// is false for anything else, null included. raw must be valid JSON.
+func object(raw []byte) (m map[string][]byte, ok bool) {
+	m = make(map[string][]byte, 9)
+	return m, members(raw, func(k string, v []byte) { m[k] = v })
 }
 
 func decodeCookie(raw []byte, c *session.Cookie) error {
-	m, ok := decodeObject(raw)
+	m, ok := object(raw)
 	if !ok {
 		return malformed("cookie is not an object")
 	}
 	var err error
 	if v, ok := m["originalMaxAge"]; ok && !isNull(v) {
-		n, err := decodeInt(v)
-		if err != nil {
-			return malformed("cookie.originalMaxAge " + err.Error())
+		n, nerr := decodeInt(v)
+		if nerr != nil {
+			return malformed("cookie.originalMaxAge " + nerr.Error())
 		}
 		c.OriginalMaxAge = &n
 	}
@@ -417,12 +511,11 @@ func decodeCookie(raw []byte, c *session.Cookie) error {
 		return err
 	}
 	if v, ok := m["expires"]; ok && !isNull(v) {
-		var s string
-		if v[0] != '"' || stdjson.Unmarshal(v, &s) != nil {
+		if v[0] != '"' {
 			return malformed("cookie.expires is not a string")
 		}
-		t, err := time.Parse(time.RFC3339Nano, s)
-		if err != nil {
+		t, perr := time.Parse(time.RFC3339Nano, unquote(v))
+		if perr != nil {
 			return malformed("cookie.expires is not an ISO-8601 date")
 		}
 		t = t.UTC()
@@ -455,7 +548,7 @@ func decodeCookie(raw []byte, c *session.Cookie) error {
 
 func isNull(v []byte) bool { return string(v) == "null" }
 
-func decodeBool(m map[string]stdjson.RawMessage, name string) (*bool, error) {
+func decodeBool(m map[string][]byte, name string) (*bool, error) {
 	v, ok := m[name]
 	if !ok || isNull(v) {
 		return nil, nil
@@ -471,16 +564,15 @@ func decodeBool(m map[string]stdjson.RawMessage, name string) (*bool, error) {
 	return &b, nil
 }
 
-func decodeString(m map[string]stdjson.RawMessage, name string) (string, error) {
+func decodeString(m map[string][]byte, name string) (string, error) {
 	v, ok := m[name]
 	if !ok || isNull(v) {
 		return "", nil
 	}
-	var s string
-	if v[0] != '"' || stdjson.Unmarshal(v, &s) != nil {
+	if v[0] != '"' {
 		return "", malformed("cookie." + name + " is not a string")
 	}
-	return s, nil
+	return unquote(v), nil
 }
 
 // decodeInt reads a JSON number as an int64, truncating a fraction as a
@@ -500,7 +592,7 @@ func decodeInt(v []byte) (int64, error) {
 }
 
 func decodeMeta(raw []byte) (created, deadline time.Time, err error) {
-	m, ok := decodeObject(raw)
+	m, ok := object(raw)
 	if !ok {
 		return created, deadline, malformed(MetaKey + " is not an object")
 	}

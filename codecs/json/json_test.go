@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sessionkit/sessionkit/codecs/json"
 	"github.com/sessionkit/sessionkit/session"
@@ -613,12 +614,37 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"a":"\u2028\ud800","b":[ 1 , {"c" : null} ]}`))
 	c := json.New()
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// encoding/json is the reference for which documents are objects
+		// and what text each member holds.
+		var ref map[string]stdjson.RawMessage
+		isObject := utf8.Valid(data) && stdjson.Unmarshal(data, &ref) == nil && ref != nil
+
 		var st session.State
 		if err := c.Decode(data, &st); err != nil {
 			if !errors.Is(err, json.ErrMalformed) {
 				t.Fatalf("Decode error %v does not wrap ErrMalformed", err)
 			}
+			if isObject && (strings.Contains(err.Error(), "not a JSON object") || strings.Contains(err.Error(), "not valid JSON")) {
+				t.Fatalf("Decode rejected an object: %v", err)
+			}
 			return
+		}
+		if !isObject {
+			t.Fatalf("Decode accepted what encoding/json does not read as an object: %q", data)
+		}
+		delete(ref, "cookie")
+		delete(ref, json.MetaKey)
+		if len(ref) != len(st.Values) {
+			t.Fatalf("Decode found %d values, encoding/json %d", len(st.Values), len(ref))
+		}
+		for k, want := range ref {
+			r, ok := st.Values[k].(json.Raw)
+			if !ok {
+				t.Fatalf("value %q missing or not a Raw", k)
+			}
+			if got, _ := r.MarshalJSON(); !bytes.Equal(got, want) {
+				t.Fatalf("value %q = %q, encoding/json read %q", k, got, want)
+			}
 		}
 		b1, err := c.Encode(&st)
 		if err != nil {
