@@ -23,6 +23,9 @@ const sigLen = 43
 // '=' padding, URL-encoded. Secret "keyboard cat" and id "abc" give
 // "s%3Aabc.BpxCrWRpvZMh%2Fwk%2Fdjl34N%2Bm%2BVQEU7K%2F5WenLwJCgFU".
 //
+// An ID containing a space has it written as %20 rather than the '+' of
+// url.QueryEscape, which express-session would read back as a '+'.
+//
 // Sign accepts any secret, including short ones, so that test vectors and
 // tools can use it; New is what refuses secrets under 32 bytes.
 func Sign(id, secret string) string {

@@ -166,6 +166,12 @@ func Get(r *http.Request) *session.Session {
 // The cookie is read and its signature checked when the handler first calls
 // Get, and the store only when it first uses the session: a request that
 // ignores its session costs neither.
+//
+// A response whose handler called Get gets "Vary: Cookie" (added to any Vary
+// the handler set), since its content may depend on the session. A response
+// that sets or clears the cookie also gets "Cache-Control: no-store", so
+// that no shared cache replays the cookie; a Cache-Control the handler set is
+// kept only when it already holds no-store.
 func (m *Middleware) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		w := &writer{ResponseWriter: rw, mw: m}

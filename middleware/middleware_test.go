@@ -607,3 +607,43 @@ func TestGetReturnsSameSession(t *testing.T) {
 		}
 	}, "GET", "/")
 }
+
+func TestExpress(t *testing.T) {
+	if _, err := Express(session.Config{Store: &countingStore{}}, "keyboard cat"); err == nil || !strings.Contains(err.Error(), "12 bytes") {
+		t.Fatalf("Express with a short secret: %v", err)
+	}
+	if _, err := Express(session.Config{Store: &countingStore{}}); err == nil {
+		t.Fatal("Express without a secret succeeded")
+	}
+	f := newFixture(t, nil) // for its store
+	mw, err := Express(session.Config{Store: f.store}, "new secret of thirty-two bytes..", testSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if name := mw.Manager().Config().Cookie.Name; name != "connect.sid" {
+		t.Fatalf("cookie name %q", name)
+	}
+	if c := mw.Manager().Codec().Name(); c != "json" {
+		t.Fatalf("codec %q", c)
+	}
+	// A session an Express app wrote, with a cookie signed by its older secret.
+	doc := `{"cookie":{"originalMaxAge":86400000,"expires":"2099-01-01T00:00:00.000Z","httpOnly":true,"path":"/"},"n":41}`
+	if err := f.store.Store.Save(context.Background(), "node-made-id", []byte(doc), time.Now().Add(24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Header.Set("Cookie", "connect.sid="+Sign("node-made-id", testSecret))
+	w := httptest.NewRecorder()
+	mw.Handler(http.HandlerFunc(readCount)).ServeHTTP(w, r)
+	if w.Body.String() != "n=41 new=false" {
+		t.Fatalf("body %q: the Express session was not read", w.Body.String())
+	}
+
+	kept, err := Express(session.Config{Store: f.store, Codec: nopCodec{}, Cookie: session.CookieOptions{Name: "sid"}}, testSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kept.Manager().Config().Cookie.Name != "sid" || kept.Manager().Codec().Name() != "nop" {
+		t.Fatal("Express replaced a codec or cookie name that was set")
+	}
+}
