@@ -26,9 +26,11 @@ import (
 )
 
 // Secrets of at least middleware.MinSecretLen bytes, shared by both sides.
+// The new one is not ASCII: both sides must key the HMAC with its UTF-8
+// bytes.
 const (
 	secretOld = "interop-old-secret-0123456789abcdef"
-	secretNew = "interop-new-secret-fedcba9876543210"
+	secretNew = "interop-new-s\u00e9cret-\u2713-fedcba9876543210"
 )
 
 // unavailable fails the test under CI, where a missing dependency is a
@@ -128,7 +130,7 @@ func launchNode(t testing.TB, env map[string]string) *pendingNode {
 	cmd.Dir = "node"
 	cmd.Env = os.Environ()
 	for _, k := range []string{"PORT", "STORE", "DATABASE_URL", "PG_SCHEMA", "PG_TABLE", "PGOPTIONS",
-		"REDIS_URL", "REDIS_PREFIX", "SECRETS", "COOKIE_MAX_AGE", "DISABLE_TOUCH", "NODE_ENV"} {
+		"REDIS_URL", "REDIS_PREFIX", "SECRETS", "COOKIE_MAX_AGE", "DISABLE_TOUCH", "GENID", "NODE_ENV"} {
 		cmd.Env = append(cmd.Env, k+"=")
 	}
 	cmd.Env = append(cmd.Env, "PORT=0")

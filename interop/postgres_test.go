@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -582,4 +583,54 @@ func TestPostgresSecretRotation(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestPostgresOddIDs shares sessions whose IDs a Node app made up with
+// characters that are not base64url (a custom genid): dots, '+', '/', '=',
+// a space, non-ASCII, the characters encodeURIComponent keeps but
+// url.QueryEscape escapes, '%', ';' and ','. Go must accept and keep them,
+// and each side must read the cookie the other encodes.
+func TestPostgresOddIDs(t *testing.T) {
+	e := newPGEnv(t, "")
+	pending := e.node(t, time.Hour, []string{secretNew}, map[string]string{"GENID": "odd"})
+	goURL := e.goApp(t, time.Hour, 0, secretNew).URL
+	node := pending.wait().URL
+
+	b := newBrowser(t)
+	id := b.login(node, "olga")
+	if !strings.HasPrefix(id, "odd.+/= \u00e9!*'()~%;,") {
+		t.Fatalf("server.js GENID=odd made %q", id)
+	}
+	nodeCookie := b.cookie
+	if got, ok := b.cookieID(secretNew); !ok || got != id {
+		t.Fatalf("Verify of node's cookie %q: %q (ok=%v), want %q", nodeCookie, got, ok, id)
+	}
+	if got := b.session(goURL); got.SessionID != id {
+		t.Fatalf("go: sessionID %q, want %q", got.SessionID, id)
+	}
+	checkTyped(t, b, goURL, "olga")
+
+	// A change makes Go send the cookie again, in its own encoding.
+	b.must(200, "POST", goURL+"/set", map[string]any{"theme": "light"})
+	if b.cookie != nodeCookie {
+		t.Logf("the two sides encode the same signed ID differently (both decode to the same):\nnode %s\n  go %s", nodeCookie, b.cookie)
+	}
+	got := b.session(node)
+	if got.SessionID != id || got.Session["theme"] != "light" {
+		t.Fatalf("node with go's cookie: sessionID %q theme %v, want %q and light", got.SessionID, got.Session["theme"], id)
+	}
+	if _, _, found := e.row(t, id); !found {
+		t.Fatalf("no row under the odd ID")
+	}
+
+	// Renewing on Go gives a Go ID, which Node accepts.
+	old := b.with()
+	b.must(200, "POST", goURL+"/renew", nil)
+	newID, _ := b.cookieID(secretNew)
+	if got := b.session(node); got.SessionID != newID || newID == id {
+		t.Fatalf("node after go renewed: sessionID %q, want the new %q", got.SessionID, newID)
+	}
+	if r := old.do("GET", node+"/session", nil); r.Status != 401 {
+		t.Errorf("node still accepts the odd ID renewed away: status %d", r.Status)
+	}
 }

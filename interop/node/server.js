@@ -18,11 +18,18 @@
 //   DISABLE_TOUCH   "1" sets the store's disableTouch, so that reading a
 //                   session does not push its expiry out (the expiry tests
 //                   need reads that change nothing).
+//   GENID           "odd" makes session IDs that are not base64url: they
+//                   hold the characters cookie encoders treat differently
+//                   (ID_ODD_CHARS below) before 16 random ones.
 //
 // It never listens on anything but 127.0.0.1.
 
 const express = require('express');
 const session = require('express-session');
+
+const crypto = require('node:crypto');
+
+const ID_ODD_CHARS = "odd.+/= \u00e9!*'()~%;,";
 
 function env(name, def) {
   const v = process.env[name];
@@ -98,6 +105,7 @@ async function main() {
     resave: false,
     saveUninitialized: false,
     cookie: { maxAge, httpOnly: true, sameSite: 'lax', path: '/' },
+    ...(env('GENID', '') === 'odd' ? { genid: () => ID_ODD_CHARS + crypto.randomBytes(12).toString('base64url') } : {}),
   }));
 
   // POST /login?user=U starts a fresh session for U. The keys are set in
