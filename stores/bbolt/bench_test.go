@@ -170,6 +170,25 @@ func BenchmarkWrite(b *testing.B) {
 			})
 		})
 
+		// ours-update: this store's layout (record and expiry index) with one
+		// Update per write, to separate the layout's cost from group commit.
+		b.Run("ours-update/"+mode.name, func(b *testing.B) {
+			s := benchStore(b)
+			exp := time.Now().Add(time.Hour)
+			writers(b, mode.n, func(i int) error {
+				id := ids[i%benchKeys]
+				buf := make([]byte, 8+len(id)+header+len(data))
+				putRecord(buf, id, data, exp)
+				return s.db.Update(func(tx *bolt.Tx) error {
+					bk, err := s.bucketsOf(tx)
+					if err != nil {
+						return err
+					}
+					return apply(bk, &op{kind: opSave, buf: buf, n: len(id)}, 0)
+				})
+			})
+		})
+
 		b.Run("bolt-batch/"+mode.name, func(b *testing.B) {
 			db := benchDB(b)
 			writers(b, mode.n, func(i int) error {
@@ -189,4 +208,90 @@ func BenchmarkWrite(b *testing.B) {
 			b.ReportMetric(float64(s.committed.Load())/float64(s.commits.Load()), "ops/commit")
 		})
 	}
+}
+
+// BenchmarkScaling measures how 8 concurrent writers compare with one on the
+// same file, alternating short serial and concurrent phases so that drift in
+// the disk's speed (other processes' I/O) affects both alike. It reports the
+// time per write of each phase and their ratio, the throughput gain.
+func BenchmarkScaling(b *testing.B) {
+	ids := benchIDs()
+	keys := make([][]byte, len(ids))
+	for i, id := range ids {
+		keys[i] = []byte(id)
+	}
+	data := make([]byte, benchPayload)
+	exp := time.Now().Add(time.Hour)
+
+	const per = 32 // writes per writer and phase
+	// run alternates phases until b.N writes are done; s, when not nil, is
+	// the store whose commits the 8-writer phases are counted on.
+	run := func(b *testing.B, s *Store, write func(i int) error) {
+		b.ReportAllocs()
+		var serial, parallel time.Duration
+		var ns, np int
+		var commits, committed int64
+		for done := 0; done < b.N; {
+			start := time.Now()
+			for i := range per {
+				if err := write(done + i); err != nil {
+					b.Fatal(err)
+				}
+			}
+			serial += time.Since(start)
+			ns += per
+			done += per
+
+			if s != nil {
+				commits, committed = commits-s.commits.Load(), committed-s.committed.Load()
+			}
+			start = time.Now()
+			var wg sync.WaitGroup
+			for w := range benchWriters {
+				wg.Go(func() {
+					for i := range per {
+						if err := write(done + w*per + i); err != nil {
+							b.Error(err)
+						}
+					}
+				})
+			}
+			wg.Wait()
+			parallel += time.Since(start)
+			if s != nil {
+				commits, committed = commits+s.commits.Load(), committed+s.committed.Load()
+			}
+			np += benchWriters * per
+			done += benchWriters * per
+		}
+		ps, pp := float64(serial)/float64(ns), float64(parallel)/float64(np)
+		b.ReportMetric(ps, "serial-ns/write")
+		b.ReportMetric(pp, "8w-ns/write")
+		b.ReportMetric(ps/pp, "speedup")
+		if s != nil {
+			b.ReportMetric(float64(committed)/float64(commits), "8w-ops/commit")
+		}
+	}
+
+	b.Run("raw-update", func(b *testing.B) {
+		db := benchDB(b)
+		run(b, nil, func(i int) error {
+			return db.Update(func(tx *bolt.Tx) error {
+				return tx.Bucket(benchBucket).Put(keys[i%benchKeys], data)
+			})
+		})
+	})
+	b.Run("bolt-batch", func(b *testing.B) {
+		db := benchDB(b)
+		run(b, nil, func(i int) error {
+			return db.Batch(func(tx *bolt.Tx) error {
+				return tx.Bucket(benchBucket).Put(keys[i%benchKeys], data)
+			})
+		})
+	})
+	b.Run("ours-save", func(b *testing.B) {
+		s := benchStore(b)
+		ctx := context.Background()
+		run(b, s, func(i int) error { return s.Save(ctx, ids[i%benchKeys], data, exp) })
+	})
 }

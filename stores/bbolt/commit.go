@@ -128,18 +128,25 @@ func (s *Store) commitLoop() {
 // gather yields the processor after answering a batch, so writers that
 // write again at once (a client saving in a loop, a handler saving twice)
 // join the next batch instead of waiting a whole commit behind it: without
-// this, writers in a loop split into two groups that alternate, and 8
-// writers share each fsync only 4 ways. It yields again only while yielding
-// brings new ops, at most once per writer just answered; no timer is involved,
-// so a lone op or a quiet store pays at most one yield.
+// this, looping writers split into two groups that alternate, and 8 writers
+// share each fsync only 4 ways. It stops once as many ops are queued as were
+// just answered, or after two yields in a row bring none, and yields at most
+// once per answered op; no timer is involved.
 func (s *Store) gather(answered int) {
-	last := -1
+	last, idle := -1, 0
 	for range answered {
 		s.mu.Lock()
 		n := len(s.queue)
 		s.mu.Unlock()
-		if n >= answered || n == last {
+		if n >= answered {
 			return
+		}
+		if n == last {
+			if idle++; idle == 2 {
+				return
+			}
+		} else {
+			idle = 0
 		}
 		last = n
 		runtime.Gosched()

@@ -9,6 +9,13 @@
 //
 // The Store implements session.Store and the Counter, Pruner, Iterator,
 // UserIndex and Pinger capabilities, and io.Closer.
+//
+// Errors name the file and say what went wrong: a full disk, a file or
+// directory that cannot be written, a file another process holds, a file that
+// is not a bbolt database. A failed commit leaves everything committed before
+// it intact. bbolt panics on some damaged pages; Open recovers such panics
+// and reports the file as damaged, and Options.Verify makes Open check every
+// page so that later reads do not meet one.
 package bbolt
 
 import (
