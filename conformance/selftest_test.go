@@ -44,6 +44,10 @@ const (
 	panicsClosed  fault = "panics-closed"  // a closed store panics
 	volatile      fault = "volatile"       // Reopen loses every record
 	resetsExpiry  fault = "resets-expiry"  // Reopen moves every expiry a day ahead
+
+	// slow is no fault: Load, Save and Touch take 60ms each, more than the
+	// first window the expiry cases give them.
+	slow fault = "slow"
 )
 
 // caught lists, for each fault, cases that must fail (as area/case).
@@ -141,10 +145,7 @@ func TestSuiteCatchesFaults(t *testing.T) {
 				a, n, _ := strings.Cut(c, "/")
 				areas, names = append(areas, regexp.QuoteMeta(a)), append(names, regexp.QuoteMeta(n))
 			}
-			run := "^TestFaulty$/^(" + strings.Join(areas, "|") + ")$/^(" + strings.Join(names, "|") + ")$"
-			cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run="+run, "-test.v", "-test.count=1")
-			cmd.Env = append(os.Environ(), faultEnv+"="+string(f))
-			out, err := cmd.CombinedOutput()
+			out, err := runFaulty(t, f, "^("+strings.Join(areas, "|")+")$/^("+strings.Join(names, "|")+")$")
 			if err == nil {
 				t.Fatalf("the suite passed a store with fault %q; want failures in %v\n%s", f, cases, out)
 			}
@@ -155,6 +156,29 @@ func TestSuiteCatchesFaults(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSlowStorePasses checks that calls slower than a record's lifetime
+// make the expiry cases retry with longer lifetimes rather than fail.
+func TestSlowStorePasses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a test process")
+	}
+	out, err := runFaulty(t, slow, "^expiry$/")
+	if err != nil {
+		t.Fatalf("the expiry cases failed a correct but slow store: %v\n%s", err, out)
+	}
+	if !bytes.Contains(out, []byte("retrying with")) {
+		t.Fatalf("no expiry case retried with a slow store\n%s", out)
+	}
+}
+
+// runFaulty runs TestFaulty with fault f in a child process, limited to the
+// subtests that match run.
+func runFaulty(t *testing.T, f fault, run string) ([]byte, error) {
+	cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^TestFaulty$/"+run, "-test.v", "-test.count=1")
+	cmd.Env = append(os.Environ(), faultEnv+"="+string(f))
+	return cmd.CombinedOutput()
 }
 
 // toy is a plain map store with every capability, broken by its fault.
@@ -215,6 +239,12 @@ func (s *toy) enter(ctx context.Context) error {
 	return nil
 }
 
+func (s *toy) delay() {
+	if s.f == slow {
+		time.Sleep(60 * time.Millisecond)
+	}
+}
+
 func (s *toy) key(id string) string {
 	if s.f == foldsCase {
 		return strings.ToLower(id)
@@ -223,6 +253,7 @@ func (s *toy) key(id string) string {
 }
 
 func (s *toy) Load(ctx context.Context, id string) ([]byte, time.Time, bool, error) {
+	s.delay()
 	defer s.mu.Unlock()
 	if err := s.enter(ctx); err != nil {
 		return nil, time.Time{}, false, err
@@ -241,6 +272,7 @@ func (s *toy) Load(ctx context.Context, id string) ([]byte, time.Time, bool, err
 }
 
 func (s *toy) Save(ctx context.Context, id string, data []byte, exp time.Time) error {
+	s.delay()
 	defer s.mu.Unlock()
 	if err := s.enter(ctx); err != nil {
 		return err
@@ -259,6 +291,7 @@ func (s *toy) Save(ctx context.Context, id string, data []byte, exp time.Time) e
 }
 
 func (s *toy) Touch(ctx context.Context, id string, exp time.Time) error {
+	s.delay()
 	defer s.mu.Unlock()
 	if err := s.enter(ctx); err != nil {
 		return err
