@@ -10,6 +10,7 @@ package memory
 import (
 	"bytes"
 	"context"
+	"io"
 	"slices"
 	"sync"
 	"time"
@@ -38,10 +39,24 @@ type Store struct {
 	stopped  chan struct{}      // closed once it has returned
 }
 
+// record is one session. data is the store's own copy: Save copies in and
+// Load and Iterate copy out, so no caller can change it. expiresAt carries no
+// monotonic clock reading, so expiry follows the wall clock as in a store
+// that persists it.
 type record struct {
-	data      []byte // never modified in place, so it may be read after the lock is released
+	data      []byte
 	expiresAt time.Time
 }
+
+var _ interface {
+	session.Store
+	session.Counter
+	session.Pruner
+	session.Iterator
+	session.UserIndex
+	session.Pinger
+	io.Closer
+} = (*Store)(nil)
 
 func (r record) live(now time.Time) bool { return r.expiresAt.After(now) }
 
@@ -143,7 +158,7 @@ func (s *Store) Save(ctx context.Context, id string, data []byte, expiresAt time
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	r := record{data: bytes.Clone(data), expiresAt: expiresAt}
+	r := record{data: bytes.Clone(data), expiresAt: expiresAt.Round(0)}
 	if r.data == nil {
 		r.data = []byte{} // so that Load of an empty record returns a non-nil slice, as for any other
 	}
@@ -176,7 +191,7 @@ func (s *Store) Touch(ctx context.Context, id string, expiresAt time.Time) error
 	if !ok || !r.live(now) {
 		return nil
 	}
-	r.expiresAt = expiresAt
+	r.expiresAt = expiresAt.Round(0)
 	if !r.live(now) {
 		delete(s.records, id)
 		return nil
