@@ -256,6 +256,33 @@ func TestGolden(t *testing.T) {
 	}
 }
 
+// TestNodeLoadsOurs checks that the document golden.js hands express-session
+// in its "reloaded" case (which express-session then loaded and saved, giving
+// reloaded.json) is exactly what Encode writes.
+func TestNodeLoadsOurs(t *testing.T) {
+	js, err := os.ReadFile(filepath.Join("testdata", "golden.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = `{"cookie":{"originalMaxAge":86400000,"expires":"2026-01-03T03:04:05.678Z","secure":false,"httpOnly":true,"path":"/"},"__sessionkit":{"created":1767323045678,"deadline":1767927845678},"user":{"id":7}}`
+	if !bytes.Contains(js, []byte("stored: '"+want+"'")) {
+		t.Fatal("golden.js no longer stores the document this test expects")
+	}
+	got, err := json.New().Encode(&session.State{
+		Cookie: session.Cookie{OriginalMaxAge: ptr[int64](86400000), Expires: ms("2026-01-03T03:04:05.678Z"),
+			Secure: ptr(false), HTTPOnly: ptr(true), Path: "/"},
+		Created:  time.UnixMilli(1767323045678),
+		Deadline: time.UnixMilli(1767927845678),
+		Values:   map[string]any{"user": struct{ ID int `json:"id"` }{7}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != want {
+		t.Errorf("Encode:\n got %s\nwant %s", got, want)
+	}
+}
+
 func TestDecodeToStructs(t *testing.T) {
 	var st session.State
 	if err := json.New().Decode(golden(t, "nested"), &st); err != nil {

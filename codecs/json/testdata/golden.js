@@ -3,7 +3,7 @@
 // MemoryStore, which keeps JSON.stringify(req.session), as connect-pg-simple
 // and connect-redis store it) and saves the stored string as <name>.json.
 //
-//   npm install express-session@1.19.0 && node golden.js
+//   npm install express-session@1.19.0 && OUT=<this directory> node golden.js
 'use strict'
 
 const fs = require('fs')
@@ -16,6 +16,7 @@ const signature = require('cookie-signature')
 const NOW = Date.UTC(2026, 0, 2, 3, 4, 5, 678)
 Date.now = () => NOW
 
+const outDir = process.env.OUT || __dirname
 const secret = 'golden secret, golden secret, golden!'
 
 const cases = [
@@ -111,7 +112,7 @@ async function run (c) {
   server.close()
   const ids = Object.keys(store.sessions)
   if (ids.length !== 1) throw new Error(c.name + ': expected one session, got ' + ids.length)
-  fs.writeFileSync(path.join(__dirname, c.name + '.json'), store.sessions[ids[0]])
+  fs.writeFileSync(path.join(outDir, c.name + '.json'), store.sessions[ids[0]])
 }
 
 (async () => {
