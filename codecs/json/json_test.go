@@ -273,7 +273,9 @@ func TestNodeLoadsOurs(t *testing.T) {
 			Secure: ptr(false), HTTPOnly: ptr(true), Path: "/"},
 		Created:  time.UnixMilli(1767323045678),
 		Deadline: time.UnixMilli(1767927845678),
-		Values:   map[string]any{"user": struct{ ID int `json:"id"` }{7}},
+		Values: map[string]any{"user": struct {
+			ID int `json:"id"`
+		}{7}},
 	})
 	if err != nil {
 		t.Fatal(err)
