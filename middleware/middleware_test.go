@@ -647,3 +647,21 @@ func TestExpress(t *testing.T) {
 		t.Fatal("Express replaced a codec or cookie name that was set")
 	}
 }
+
+func TestPanicDoesNotCommit(t *testing.T) {
+	f := newFixture(t, nil)
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("the handler's panic was swallowed")
+			}
+		}()
+		f.serve(func(w http.ResponseWriter, r *http.Request) {
+			Get(r).Put("half-done", 1)
+			panic(http.ErrAbortHandler)
+		}, "GET", "/")
+	}()
+	if n := f.store.calls(); n != 0 {
+		t.Fatalf("%d store calls after a panicking handler, want 0", n)
+	}
+}
