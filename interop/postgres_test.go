@@ -634,3 +634,63 @@ func TestPostgresOddIDs(t *testing.T) {
 		t.Errorf("node still accepts the odd ID renewed away: status %d", r.Status)
 	}
 }
+
+// TestPostgresNodeCookieLifetimes reads sessions whose cookie lifetime Node
+// chose per session: a browser-session cookie (maxAge null, stored as
+// "originalMaxAge":null,"expires":null) and a "remember me" session given a
+// longer maxAge than the app's default. Go reads both, and its reads never
+// shorten the longer expiry Node stored.
+//
+// Not asserted, because the two differ today: express-session keeps a loaded
+// session's own cookie when it saves, while a Go save rewrites the record's
+// cookie from the Go configuration (originalMaxAge = IdleTimeout, persistent),
+// so a Go change cuts a remembered session down to IdleTimeout and turns a
+// browser-session cookie into a persistent one.
+func TestPostgresNodeCookieLifetimes(t *testing.T) {
+	e := newPGEnv(t, "")
+	browserP := e.node(t, time.Hour, []string{secretNew}, map[string]string{"COOKIE_MAX_AGE": "session"})
+	nodeP := e.node(t, time.Hour, []string{secretNew}, nil)
+	goURL := e.goApp(t, time.Hour, 0, secretNew).URL
+	browserNode, node := browserP.wait().URL, nodeP.wait().URL
+
+	t.Run("browser-session", func(t *testing.T) {
+		b := newBrowser(t)
+		id := b.login(browserNode, "pat")
+		doc, exp := e.mustRow(t, id)
+		if !strings.Contains(doc, `"originalMaxAge":null,"expires":null`) {
+			t.Fatalf("node stored %s, want a browser-session cookie", doc)
+		}
+		r := b.must(200, "GET", goURL+"/session", nil)
+		var got sessionBody
+		if err := json.Unmarshal(r.Body, &got); err != nil {
+			t.Fatal(err)
+		}
+		checkValues(t, "go", got.Session, expectedLogin("pat"))
+		checkTyped(t, b, goURL, "pat")
+		if len(r.SetCookie) != 0 {
+			t.Errorf("go set a cookie reading a browser-session session: %s", fmtCookies(r.SetCookie))
+		}
+		if _, after := e.mustRow(t, id); after != exp {
+			t.Errorf("a Go read moved the expire of a browser-session session from %d to %d", exp, after)
+		}
+	})
+
+	t.Run("remember-me", func(t *testing.T) {
+		b := newBrowser(t)
+		id := b.login(node, "quinn")
+		const month = 30 * 24 * time.Hour
+		b.must(200, "POST", node+"/remember?ms="+strconv.FormatInt(month.Milliseconds(), 10), nil)
+		_, exp := e.mustRow(t, id)
+		if time.Until(time.Unix(exp, 0)) < month-time.Hour {
+			t.Fatalf("node stored expire %s, want about a month ahead", time.Unix(exp, 0).UTC())
+		}
+		r := b.must(200, "GET", goURL+"/session", nil)
+		if len(r.SetCookie) != 0 {
+			t.Errorf("go set a cookie on a read: %s", fmtCookies(r.SetCookie))
+		}
+		if _, after := e.mustRow(t, id); after != exp {
+			t.Errorf("a Go read moved a remembered session's expire from %s to %s",
+				time.Unix(exp, 0).UTC(), time.Unix(after, 0).UTC())
+		}
+	})
+}

@@ -14,7 +14,8 @@
 //   REDIS_URL       Redis URL (STORE=redis).
 //   REDIS_PREFIX    connect-redis's key prefix (default "sess:").
 //   SECRETS         JSON array of secrets, newest first.
-//   COOKIE_MAX_AGE  cookie maxAge in milliseconds (default one day).
+//   COOKIE_MAX_AGE  cookie maxAge in milliseconds (default one day), or
+//                   "session" for a browser-session cookie (maxAge null).
 //   DISABLE_TOUCH   "1" sets the store's disableTouch, so that reading a
 //                   session does not push its expiry out (the expiry tests
 //                   need reads that change nothing).
@@ -91,8 +92,11 @@ async function main() {
   if (!Array.isArray(secrets) || secrets.length === 0 || !secrets.every((s) => typeof s === 'string')) {
     fail('SECRETS must be a non-empty JSON array of strings');
   }
-  const maxAge = Number(env('COOKIE_MAX_AGE', String(24 * 3600 * 1000)));
-  if (!Number.isFinite(maxAge) || maxAge <= 0) fail('COOKIE_MAX_AGE must be a positive number of milliseconds');
+  const maxAgeEnv = env('COOKIE_MAX_AGE', String(24 * 3600 * 1000));
+  const maxAge = maxAgeEnv === 'session' ? null : Number(maxAgeEnv);
+  if (maxAge !== null && (!Number.isFinite(maxAge) || maxAge <= 0)) {
+    fail('COOKIE_MAX_AGE must be a positive number of milliseconds or "session"');
+  }
 
   const { store, timezone } = await makeStore();
 
@@ -143,6 +147,18 @@ async function main() {
       return res.status(400).json({ error: 'body must be a JSON object' });
     }
     Object.assign(req.session, req.body);
+    res.json({ sessionID: req.sessionID });
+  });
+
+  // POST /remember?ms=N gives this session its own cookie lifetime, the
+  // express-session idiom for "remember me".
+  app.post('/remember', (req, res) => {
+    const ms = Number(req.query.ms);
+    if (!Number.isFinite(ms) || ms <= 0) return res.status(400).json({ error: 'ms must be a positive number' });
+    if (Object.keys(sessionValues(req.session)).length === 0) return res.status(401).json({ error: 'no session' });
+    req.session.cookie.maxAge = ms;
+    // A cookie change alone is not a modification to express-session.
+    req.session.remember = true;
     res.json({ sessionID: req.sessionID });
   });
 
