@@ -3,14 +3,19 @@ package postgres
 import (
 	"context"
 	"log/slog"
+	"math/rand/v2"
+	"os"
 	"runtime"
+	"slices"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/alexedwards/scs/pgxstore"
 	"github.com/alexedwards/scs/v2"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	jsoncodec "github.com/sessionkit/sessionkit/codecs/json"
@@ -329,4 +334,94 @@ func BenchmarkManager(b *testing.B) {
 			})
 		})
 	})
+}
+
+// BenchmarkPruneUnderLoad measures the p99 latency of Saves by 8 writers
+// before and during a prune of half the table: this store's batched Prune,
+// and for comparison one DELETE of every expired row. The table has
+// SESSIONKIT_PRUNE_ROWS rows (default 200000; the issue's figure is
+// 1000000), half of them expired. Run it alone, once:
+//
+//	go test -run '^$' -bench PruneUnderLoad -benchtime 1x ./stores/postgres/
+func BenchmarkPruneUnderLoad(b *testing.B) {
+	rows := 200_000
+	if v, err := strconv.Atoi(os.Getenv("SESSIONKIT_PRUNE_ROWS")); err == nil && v > 0 {
+		rows = v
+	}
+	for _, mode := range []string{"batched", "one-delete"} {
+		b.Run(mode, func(b *testing.B) {
+			e := newEnv(b)
+			s := e.store(b, Options{})
+			ctx := context.Background()
+			for range b.N {
+				e.exec(b, `TRUNCATE `+s.Table())
+				e.exec(b, `INSERT INTO `+s.Table()+` SELECT 'live-' || i, $1::json, to_timestamp($2) FROM generate_series(1, $3) i`,
+					string(benchData), unixCeil(time.Now().Add(time.Hour)), rows/2)
+				e.exec(b, `INSERT INTO `+s.Table()+` SELECT 'dead-' || i, $1::json, to_timestamp($2) FROM generate_series(1, $3) i`,
+					string(benchData), time.Now().Add(-time.Hour).Unix(), rows-rows/2)
+				e.exec(b, `ANALYZE `+s.Table())
+
+				var phase atomic.Int32 // 0 before, 1 during, 2 stop
+				lat := make([][2][]time.Duration, 8)
+				var wg sync.WaitGroup
+				for w := range lat {
+					wg.Go(func() {
+						rng := rand.New(rand.NewPCG(uint64(w), 1))
+						for {
+							p := phase.Load()
+							if p == 2 {
+								return
+							}
+							id := "live-" + strconv.Itoa(1+rng.IntN(rows/2))
+							t0 := time.Now()
+							if err := s.Save(ctx, id, benchData, time.Now().Add(time.Hour)); err != nil {
+								b.Error(err)
+								return
+							}
+							lat[w][p] = append(lat[w][p], time.Since(t0))
+						}
+					})
+				}
+				time.Sleep(2 * time.Second)
+				phase.Store(1)
+				t0 := time.Now()
+				var (
+					n   int64
+					err error
+				)
+				if mode == "batched" {
+					n, err = s.Prune(ctx)
+				} else {
+					var tag pgconn.CommandTag
+					tag, err = e.pool.Exec(ctx, `DELETE FROM `+s.Table()+` WHERE "expire" < to_timestamp($1)`, unixCeil(time.Now()))
+					n = tag.RowsAffected()
+				}
+				pruneTime := time.Since(t0)
+				phase.Store(2)
+				wg.Wait()
+				if err != nil || n != int64(rows-rows/2) {
+					b.Fatalf("prune removed %d, %v; want %d", n, err, rows-rows/2)
+				}
+				var before, during []time.Duration
+				for _, l := range lat {
+					before = append(before, l[0]...)
+					during = append(during, l[1]...)
+				}
+				p99b, p99d := p99(before), p99(during)
+				b.ReportMetric(float64(p99b.Microseconds()), "p99-before-µs")
+				b.ReportMetric(float64(p99d.Microseconds()), "p99-during-µs")
+				b.ReportMetric(float64(p99d)/float64(p99b), "p99-ratio")
+				b.ReportMetric(float64(pruneTime.Milliseconds()), "prune-ms")
+				b.ReportMetric(float64(len(during)), "saves-during")
+			}
+		})
+	}
+}
+
+func p99(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	slices.Sort(ds)
+	return ds[len(ds)*99/100]
 }

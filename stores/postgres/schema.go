@@ -58,8 +58,14 @@ func makeQueries(n names) queries {
 		touch: `UPDATE ` + t + ` SET "expire" = to_timestamp($1) WHERE "sid" = $2 AND "expire" >= to_timestamp($3)`,
 		del:   `DELETE FROM ` + t + ` WHERE "sid" = $1`,
 		count: `SELECT count(*) FROM ` + t + ` WHERE "expire" >= to_timestamp($1)`,
-		prune: `DELETE FROM ` + t + ` WHERE "sid" IN (SELECT "sid" FROM ` + t +
-			` WHERE "expire" < to_timestamp($1) LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+		// The batch is picked in expire order through the expire index,
+		// locked (skipping rows a writer holds), and deleted through the
+		// primary key: "sid" IN (…) would plan as a hash join over the
+		// whole table, and a LIMIT without ORDER BY as a sequential scan
+		// through every live row, per batch.
+		prune: `DELETE FROM ` + t + ` WHERE "sid" = ANY(ARRAY(SELECT "sid" FROM ` + t +
+			` WHERE "expire" < to_timestamp($1) ORDER BY "expire" LIMIT $2 FOR UPDATE SKIP LOCKED))` +
+			` AND "expire" < to_timestamp($1)`,
 		iterFirst: `SELECT "sid", "sess", ` + epochMS + ` FROM ` + t +
 			` WHERE "expire" >= to_timestamp($1) ORDER BY "sid" LIMIT $2`,
 		iterNext: `SELECT "sid", "sess", ` + epochMS + ` FROM ` + t +
