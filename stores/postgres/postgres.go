@@ -47,7 +47,15 @@
 // concurrent writers are never stalled behind one huge DELETE. A background
 // loop prunes on a jittered interval; among all processes sharing the table,
 // only the one holding a PostgreSQL advisory lock prunes at a time. Close
-// stops the loop.
+// stops the loop. The lock is a session-level one, held on one connection
+// for the round: behind a proxy that pools by transaction (PgBouncer in
+// transaction mode) it cannot work, so disable the loop there
+// (PruneInterval < 0) and prune from one place (Prune, sessionctl prune).
+//
+// # Pools
+//
+// The Store runs on any pgxpool.Pool, in every pgx query exec mode,
+// including the simple protocol. It never changes the session's settings.
 package postgres
 
 import (
@@ -157,6 +165,9 @@ type Store struct {
 	opts    Options
 	names   names
 	q       queries
+	// textJSON: the pool's exec mode sends arguments without asking the
+	// server for their types, and would send []byte as bytea.
+	textJSON bool
 
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -195,6 +206,10 @@ func newStore(ctx context.Context, pool *pgxpool.Pool, own bool, opts Options) (
 		return nil, err
 	}
 	s := &Store{pool: pool, ownPool: own, opts: opts, names: makeNames(opts)}
+	switch pool.Config().ConnConfig.DefaultQueryExecMode {
+	case pgx.QueryExecModeExec, pgx.QueryExecModeSimpleProtocol:
+		s.textJSON = true
+	}
 	s.q = makeQueries(s.names)
 	if err := s.ensureTable(ctx); err != nil {
 		return nil, err
@@ -304,10 +319,11 @@ func (s *Store) Save(ctx context.Context, id string, data []byte, expiresAt time
 	if err := s.checkOpen(); err != nil {
 		return err
 	}
-	if data == nil {
-		data = []byte{}
+	var arg any = data
+	if s.textJSON || data == nil {
+		arg = string(data)
 	}
-	_, err := s.pool.Exec(ctx, s.q.save, data, unixCeil(expiresAt), id)
+	_, err := s.pool.Exec(ctx, s.q.save, arg, unixCeil(expiresAt), id)
 	return s.wrap("save", err)
 }
 

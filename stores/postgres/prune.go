@@ -92,9 +92,17 @@ func (s *Store) pruneExclusive(ctx context.Context) (ran bool, n int64, err erro
 	defer func() {
 		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
-		if _, uerr := conn.Exec(uctx, `SELECT pg_advisory_unlock($1)`, key); uerr != nil {
-			// Closing the connection releases the lock; the pool then
-			// drops it.
+		var released bool
+		uerr := conn.QueryRow(uctx, `SELECT pg_advisory_unlock($1)`, key).Scan(&released)
+		if uerr == nil && !released {
+			// The server says this session does not hold the lock: the
+			// statements went to different server connections, as behind
+			// PgBouncer in transaction mode, and the lock may stay held.
+			s.opts.Logger.Warn("session prune: advisory lock not released; behind a transaction-pooling proxy, disable PruneInterval and prune from one place (sessionctl prune)", "table", s.names.table)
+		}
+		if uerr != nil || !released {
+			// Closing the connection releases a lock it holds; the pool
+			// then drops it.
 			conn.Conn().Close(uctx)
 		}
 	}()
