@@ -27,7 +27,9 @@
 // from the stored data, so LinkUser and UnlinkUser do nothing, every save and
 // touch costs exactly one statement, links can never outlive their sessions,
 // and sessions written by a Node app that keeps its user id under the same
-// key are found too. A side table was rejected because Node would neither
+// key are found too; Options.UserKey must name the same key as the Manager's
+// session.Config.UserKey (both default to "user_id"). A side table was
+// rejected because Node would neither
 // fill nor clean it, and every Go save and touch would cost a second write.
 //
 // The table stays exactly as Node expects. An expression index on
