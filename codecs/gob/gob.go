@@ -13,6 +13,14 @@
 // []byte, map[string]any and []any; other values must be read with their
 // Go type. The package registers map[string]any and []any with encoding/gob
 // so that JSON-shaped data (from codecs/json, say) can be stored.
+//
+// Records must come from a store only this application writes. Decode checks
+// the version, the framing and the shape of a record and fails cleanly on
+// garbage, but encoding/gob is not hardened against adversarial input: a
+// crafted value read into a map type can make gob preallocate gigabytes
+// (golang/go#79539; so in Go 1.26.8). Anyone able to write records can
+// forge sessions anyway, so this matters only as defence in depth; use the
+// JSON codec where records cross a trust boundary.
 package gob
 
 import (
