@@ -29,8 +29,8 @@
 // and sessions written by a Node app that keeps its user id under the same
 // key are found too; Options.UserKey must name the same key as the Manager's
 // session.Config.UserKey (both default to "user_id"). A side table was
-// rejected because Node would neither
-// fill nor clean it, and every Go save and touch would cost a second write.
+// rejected because Node would neither fill nor clean it, and every Go save
+// and touch would cost a second write.
 //
 // The table stays exactly as Node expects. An expression index on
 // (sess ->> UserKey), "IDX_<table>_user", makes UserSessions an index lookup
