@@ -240,6 +240,17 @@ func BenchmarkManager(b *testing.B) {
 		}
 		return sm, toks
 	}
+	// rawLoad and the raw modify are the floor: the same statements
+	// through pgx, with no decoding.
+	rawLoad := func(b *testing.B, i int) {
+		var (
+			data []byte
+			ms   int64
+		)
+		if err := e.pool.QueryRow(ctx, e.ours.q.load, benchID(i), unixCeil(time.Now())).Scan(&data, &ms); err != nil {
+			b.Fatal(err)
+		}
+	}
 	oursRead := func(m *session.Manager, ids []string) func(*testing.B, int) {
 		return func(b *testing.B, i int) {
 			s := m.Open(ctx, ids[i%len(ids)])
@@ -279,6 +290,7 @@ func BenchmarkManager(b *testing.B) {
 			}
 			m, ids := newOurs(b, ourIdle)
 			sm, toks := newSCS(b, c.idle)
+			b.Run("raw", func(b *testing.B) { both(b, rawLoad) })
 			b.Run("scs", func(b *testing.B) { both(b, scsRead(sm, toks)) })
 			b.Run("ours", func(b *testing.B) { both(b, oursRead(m, ids)) })
 		})
@@ -286,6 +298,14 @@ func BenchmarkManager(b *testing.B) {
 	b.Run("modify", func(b *testing.B) {
 		m, ids := newOurs(b, -1)
 		sm, toks := newSCS(b, 0)
+		b.Run("raw", func(b *testing.B) {
+			both(b, func(b *testing.B, i int) {
+				rawLoad(b, i)
+				if _, err := e.pool.Exec(ctx, e.ours.q.save, benchData, unixCeil(time.Now().Add(time.Hour)), benchID(i)); err != nil {
+					b.Fatal(err)
+				}
+			})
+		})
 		b.Run("scs", func(b *testing.B) {
 			both(b, func(b *testing.B, i int) {
 				c, err := sm.Load(ctx, toks[i%len(toks)])
