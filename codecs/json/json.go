@@ -7,6 +7,9 @@
 // characters unescaped. The values follow in sorted key order, so one State
 // always encodes to the same bytes. A browser-session cookie is written, as
 // express-session writes it, with "originalMaxAge":null and "expires":null.
+// Go values are marshalled by encoding/json, so maps inside them come out
+// with sorted keys rather than in insertion order, and a float64 negative
+// zero is written as -0 where JavaScript writes 0.
 //
 // The Manager's own metadata (State.Created and State.Deadline) is kept in
 // the top-level key "__sessionkit" as {"created":<unix ms>,"deadline":<unix
