@@ -106,6 +106,10 @@ func (s *Store) commitLoop() {
 			<-s.wake
 			continue
 		}
+		s.taken.Add(int64(len(batch)))
+		// Claim only once the write lock is held, so a writer whose context
+		// ends while another transaction holds the file still returns at once.
+		tx, err := s.db.Begin(true)
 		live = live[:0]
 		for _, o := range batch {
 			if !o.state.CompareAndSwap(opQueued, opClaimed) {
@@ -117,7 +121,10 @@ func (s *Store) commitLoop() {
 			}
 			live = append(live, o)
 		}
-		s.commit(live)
+		if s.claimed != nil {
+			s.claimed()
+		}
+		s.commit(tx, err, live)
 		s.gather(len(live))
 		// Drop references so abandoned ops and their buffers can be freed.
 		clear(batch)
@@ -153,13 +160,16 @@ func (s *Store) gather(answered int) {
 	}
 }
 
-// commit applies claimed ops in one transaction and answers each. An op that
-// fails is answered with its error and the transaction is redone without it,
-// so it leaves no partial change and fails no other op. A failed commit is
-// retried op by op, so each writer learns its own outcome.
-func (s *Store) commit(ops []*op) {
+// commit applies claimed ops in tx (begun with error err; nil tx means
+// begin one) and answers each. An op that fails is answered with its error
+// and the transaction is redone without it, so it leaves no partial change
+// and fails no other op. A failed commit is retried op by op, so each writer
+// learns its own outcome.
+func (s *Store) commit(tx *bolt.Tx, err error, ops []*op) {
 	for len(ops) > 0 {
-		tx, err := s.db.Begin(true)
+		if tx == nil && err == nil {
+			tx, err = s.db.Begin(true)
+		}
 		if err != nil {
 			answer(ops, s.fail("begin write", err))
 			return
@@ -167,6 +177,7 @@ func (s *Store) commit(ops []*op) {
 		bad, err := s.applyAll(tx, ops)
 		if err != nil {
 			_ = tx.Rollback()
+			tx = nil
 			ops[bad].done <- s.fail("write", err)
 			ops = append(ops[:bad:bad], ops[bad+1:]...)
 			continue
@@ -174,7 +185,7 @@ func (s *Store) commit(ops []*op) {
 		if err := tx.Commit(); err != nil {
 			if len(ops) > 1 {
 				for _, o := range ops {
-					s.commit([]*op{o})
+					s.commit(nil, nil, []*op{o})
 				}
 				return
 			}
@@ -185,6 +196,9 @@ func (s *Store) commit(ops []*op) {
 		s.committed.Add(int64(len(ops)))
 		answer(ops, nil)
 		return
+	}
+	if tx != nil {
+		_ = tx.Rollback()
 	}
 }
 

@@ -7,19 +7,19 @@ import (
 	"time"
 )
 
-// queued reports how many ops wait for the committer.
-func queued(s *Store) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.queue)
-}
-
-// waitDrained waits until the committer has taken every queued op.
-func waitDrained(t *testing.T, s *Store) {
+// waitSubmitted waits until n ops have reached the queue, whether or not
+// the committer has taken them since.
+func waitSubmitted(t *testing.T, s *Store, n int) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); queued(s) > 0; time.Sleep(time.Millisecond) {
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		s.mu.Lock()
+		got := len(s.queue) + int(s.taken.Load())
+		s.mu.Unlock()
+		if got >= n {
+			return
+		}
 		if time.Now().After(deadline) {
-			t.Fatal("committer never took the queued op")
+			t.Fatalf("%d ops submitted; want %d", got, n)
 		}
 	}
 }
@@ -46,7 +46,7 @@ func TestFailingOpIsolated(t *testing.T) {
 		mk(opKind(99), []byte("bad"), 3),
 		mk(opSave, saveBuf("b"), 1),
 	}
-	s.commit(ops)
+	s.commit(nil, nil, ops)
 	for i, want := range []bool{true, false, true} {
 		if err := <-ops[i].done; (err == nil) != want {
 			t.Errorf("op %d: err = %v; want success %v", i, err, want)
@@ -60,47 +60,43 @@ func TestFailingOpIsolated(t *testing.T) {
 	checkIndex(t, s)
 }
 
-// TestCancelQueued holds bbolt's write lock so ops wait in the queue, then
-// cancels one: it returns at once with the context's error and is never
-// applied, while an op the committer had already claimed stands.
+// TestCancelQueued holds bbolt's write lock so ops wait for the committer,
+// then cancels them: each returns at once with the context's error and is
+// never applied.
 func TestCancelQueued(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t, Options{})
 	exp := time.Now().Add(time.Hour)
 
-	tx, err := s.db.Begin(true) // blocks the committer inside its Begin
+	tx, err := s.db.Begin(true) // the committer waits for this lock
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctxA, cancelA := context.WithCancel(ctx)
 	errA := make(chan error, 1)
-	go func() { errA <- s.Save(ctxA, "claimed", []byte("a"), exp) }()
-	waitDrained(t, s) // A is claimed and waits for the write lock
+	go func() { errA <- s.Save(ctxA, "a", []byte("a"), exp) }()
+	waitSubmitted(t, s, 1) // the committer takes A and waits for the lock
 
 	ctxB, cancelB := context.WithCancel(ctx)
 	errB := make(chan error, 1)
-	go func() { errB <- s.Save(ctxB, "cancelled", []byte("b"), exp) }()
-	for queued(s) == 0 {
-		time.Sleep(time.Millisecond)
-	}
+	go func() { errB <- s.Save(ctxB, "b", []byte("b"), exp) }()
+	waitSubmitted(t, s, 2)
+	cancelA()
 	cancelB()
-	if err := <-errB; !errors.Is(err, context.Canceled) {
-		t.Fatalf("cancelled Save = %v; want context.Canceled", err)
+	for name, ch := range map[string]chan error{"a": errA, "b": errB} {
+		if err := <-ch; !errors.Is(err, context.Canceled) {
+			t.Errorf("Save %s, then cancelled = %v; want context.Canceled", name, err)
+		}
 	}
-	cancelA() // too late: A is already in the transaction
 	_ = tx.Rollback()
-	if err := <-errA; err != nil {
-		t.Fatalf("claimed Save = %v; want nil (its result stands)", err)
-	}
-	if _, _, found, _ := s.Load(ctx, "claimed"); !found {
-		t.Error("claimed op not applied")
-	}
-	// Let the committer pass over the abandoned op, then look.
+	// Let the committer pass over the abandoned ops, then look.
 	if err := s.Save(ctx, "after", nil, exp); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, found, _ := s.Load(ctx, "cancelled"); found {
-		t.Error("cancelled op was applied")
+	for _, id := range []string{"a", "b"} {
+		if _, _, found, _ := s.Load(ctx, id); found {
+			t.Errorf("cancelled op %q was applied", id)
+		}
 	}
 
 	done, cancel := context.WithCancel(ctx)
@@ -110,6 +106,24 @@ func TestCancelQueued(t *testing.T) {
 	}
 	if _, _, found, _ := s.Load(ctx, "early"); found {
 		t.Error("op with a done context was applied")
+	}
+}
+
+// TestCancelClaimed cancels an op after the committer claimed it for a
+// transaction: the op's result stands and the writer gets it.
+func TestCancelClaimed(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, Options{})
+	cctx, cancel := context.WithCancel(ctx)
+	s.claimed = cancel // runs on the committer, before the commit
+	if err := s.Save(cctx, "claimed", []byte("a"), time.Now().Add(time.Hour)); err != nil {
+		t.Fatalf("Save cancelled after its claim = %v; want nil (its result stands)", err)
+	}
+	if cctx.Err() == nil {
+		t.Fatal("the hook did not run")
+	}
+	if _, _, found, _ := s.Load(ctx, "claimed"); !found {
+		t.Error("claimed op not applied")
 	}
 }
 
@@ -124,11 +138,8 @@ func TestCloseCommitsQueued(t *testing.T) {
 	}
 	errs := make(chan error, 2)
 	go func() { errs <- s.Save(ctx, "one", []byte("1"), time.Now().Add(time.Hour)) }()
-	waitDrained(t, s)
 	go func() { errs <- s.Save(ctx, "two", []byte("2"), time.Now().Add(time.Hour)) }()
-	for queued(s) == 0 {
-		time.Sleep(time.Millisecond)
-	}
+	waitSubmitted(t, s, 2)
 	closed := make(chan error, 1)
 	go func() { closed <- s.Close() }()
 	for !s.closed.Load() {
@@ -141,6 +152,11 @@ func TestCloseCommitsQueued(t *testing.T) {
 	for range 2 {
 		if err := <-errs; err != nil {
 			t.Errorf("Save queued before Close = %v", err)
+		}
+	}
+	for _, id := range []string{"one", "two"} {
+		if err := checkAll(s.path, []string{id}); err != nil {
+			t.Error(err)
 		}
 	}
 }

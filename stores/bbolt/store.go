@@ -117,9 +117,12 @@ type Store struct {
 	shut  bool
 	wake  chan struct{}
 
-	// commits and committed count transactions and the ops they carried,
-	// for tests and benchmarks.
-	commits, committed atomic.Int64
+	// taken counts ops the committer took off the queue; commits and
+	// committed count transactions and the ops they carried. For tests and
+	// benchmarks.
+	taken, commits, committed atomic.Int64
+	// claimed, when set by a test, runs after the committer claims a batch.
+	claimed func()
 
 	committerDone chan struct{}
 	pruneCancel   context.CancelFunc
