@@ -94,6 +94,10 @@ var (
 // not close it. client may be a *goredis.Client, a failover (Sentinel)
 // client, a *goredis.ClusterClient or a *goredis.Ring. New sends nothing to
 // Redis; call Ping to check the connection.
+//
+// Every method returns the context's error at once when the context is
+// already done. For a deadline or cancellation to also cut short a command
+// in flight, the client needs ContextTimeoutEnabled (Open sets it).
 func New(client goredis.UniversalClient, opts Options) (*Store, error) {
 	if client == nil {
 		return nil, errors.New("redis: nil client")

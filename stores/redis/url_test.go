@@ -1,0 +1,103 @@
+package redis
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+)
+
+// TestNewClient checks how each URL form maps to a client, without a server.
+func TestNewClient(t *testing.T) {
+	for _, tc := range []struct {
+		url     string
+		cluster bool
+		addrs   []string
+		db      int
+		tls     bool
+		user    string
+		pass    string
+		dial    time.Duration
+		bad     string // a part of the error, when the URL is refused
+	}{
+		{url: "redis://127.0.0.1:6379/2", addrs: []string{"127.0.0.1:6379"}, db: 2},
+		{url: "redis://cache", addrs: []string{"cache:6379"}},
+		{url: "rediss://u:p%40ss@cache:6380/0?dial_timeout=3s", addrs: []string{"cache:6380"}, tls: true, user: "u", pass: "p@ss", dial: 3 * time.Second},
+		{url: "redis://a:7000?addr=b:7001&addr=c:7002", cluster: true, addrs: []string{"a:7000", "b:7001", "c:7002"}},
+		{url: "redis+cluster://a:7000,b:7001,c:7002/", cluster: true, addrs: []string{"a:7000", "b:7001", "c:7002"}},
+		{url: "redis+cluster://a:7000", cluster: true, addrs: []string{"a:7000"}},
+		{url: "REDISS+CLUSTER://u:pw@a:7000,b:7001/0?dial_timeout=2s", cluster: true, addrs: []string{"a:7000", "b:7001"}, tls: true, user: "u", pass: "pw", dial: 2 * time.Second},
+		{url: "redis+cluster://a:7000, b:7001 ,", cluster: true, addrs: []string{"a:7000", "b:7001"}},
+		{url: "redis+cluster://a:7000/1", bad: "only database 0"},
+		{url: "redis+cluster:///", bad: "no cluster addresses"},
+		{url: "redis://a/0?no_such_option=1", bad: "no_such_option"},
+		{url: "http://a", bad: "unknown scheme"},
+		{url: "a:6379", bad: "missing scheme"},
+	} {
+		t.Run(tc.url, func(t *testing.T) {
+			c, err := newClient(tc.url)
+			if tc.bad != "" {
+				if err == nil {
+					c.Close()
+					t.Fatalf("newClient succeeded; want an error containing %q", tc.bad)
+				}
+				if !strings.Contains(err.Error(), tc.bad) {
+					t.Fatalf("error %q; want it to contain %q", err, tc.bad)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			switch cc := c.(type) {
+			case *goredis.ClusterClient:
+				o := cc.Options()
+				if !tc.cluster {
+					t.Fatal("got a cluster client; want a single-node one")
+				}
+				if !slices.Equal(o.Addrs, tc.addrs) || (o.TLSConfig != nil) != tc.tls || o.Username != tc.user || o.Password != tc.pass || !o.ContextTimeoutEnabled {
+					t.Fatalf("options: addrs %v tls %v user %q pass set %v ctx %v", o.Addrs, o.TLSConfig != nil, o.Username, o.Password != "", o.ContextTimeoutEnabled)
+				}
+				if tc.dial != 0 && o.DialTimeout != tc.dial {
+					t.Fatalf("dial timeout %v; want %v", o.DialTimeout, tc.dial)
+				}
+			case *goredis.Client:
+				o := cc.Options()
+				if tc.cluster {
+					t.Fatal("got a single-node client; want a cluster one")
+				}
+				if o.Addr != tc.addrs[0] || o.DB != tc.db || (o.TLSConfig != nil) != tc.tls || o.Username != tc.user || o.Password != tc.pass || !o.ContextTimeoutEnabled {
+					t.Fatalf("options: addr %v db %d tls %v user %q pass set %v ctx %v", o.Addr, o.DB, o.TLSConfig != nil, o.Username, o.Password != "", o.ContextTimeoutEnabled)
+				}
+				if tc.dial != 0 && o.DialTimeout != tc.dial {
+					t.Fatalf("dial timeout %v; want %v", o.DialTimeout, tc.dial)
+				}
+			default:
+				t.Fatalf("got a %T", c)
+			}
+		})
+	}
+}
+
+func TestRedact(t *testing.T) {
+	for _, tc := range []struct{ msg, url, want string }{
+		{"bad p%40ss and p@ss", "redis://u:p%40ss@h:1/0", "bad xxxxx and xxxxx"},
+		{"nothing secret", "redis://h:1", "nothing secret"},
+		{"user only u", "redis://u@h:1", "user only u"},
+	} {
+		if got := redact(tc.msg, tc.url); got != tc.want {
+			t.Errorf("redact(%q, %q) = %q; want %q", tc.msg, tc.url, got, tc.want)
+		}
+	}
+}
+
+func TestEscapeGlob(t *testing.T) {
+	for in, want := range map[string]string{"sess:": "sess:", `a*b?[c]\`: `a\*b\?\[c\]\\`} {
+		if got := escapeGlob(in); got != want {
+			t.Errorf("escapeGlob(%q) = %q; want %q", in, got, want)
+		}
+	}
+}
