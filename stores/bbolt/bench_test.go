@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -294,4 +295,66 @@ func BenchmarkScaling(b *testing.B) {
 		ctx := context.Background()
 		run(b, s, func(i int) error { return s.Save(ctx, ids[i%benchKeys], data, exp) })
 	})
+}
+
+// BenchmarkReadRatio reads the same records from the same file through the
+// raw floor (View, Get, copy) and through Load, alternating chunks of 100
+// reads, and reports the median time per read of each kind of chunk and
+// their ratio: medians of short alternating chunks keep CPU contention from
+// other processes (a preempted chunk) out of the comparison.
+func BenchmarkReadRatio(b *testing.B) {
+	ids := benchIDs()
+	keys := make([][]byte, len(ids))
+	for i, id := range ids {
+		keys[i] = []byte(id)
+	}
+	s := benchStore(b)
+	ctx := context.Background()
+	data := make([]byte, benchPayload)
+	var wg sync.WaitGroup
+	for w := range benchWriters {
+		wg.Go(func() {
+			for i := w; i < benchKeys; i += benchWriters {
+				if err := s.Save(ctx, ids[i], data, time.Now().Add(time.Hour)); err != nil {
+					b.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+
+	const chunk = 100
+	var raw, ours []time.Duration
+	b.ReportAllocs()
+	b.ResetTimer()
+	for n := 0; n < b.N; n += 2 * chunk {
+		start := time.Now()
+		for i := range chunk {
+			var out []byte
+			_ = s.db.View(func(tx *bolt.Tx) error {
+				out = append([]byte(nil), tx.Bucket(s.data).Get(keys[(n+i)%benchKeys])...)
+				return nil
+			})
+			if len(out) == 0 {
+				b.Fatal("missing record")
+			}
+		}
+		raw = append(raw, time.Since(start))
+		start = time.Now()
+		for i := range chunk {
+			if out, _, found, err := s.Load(ctx, ids[(n+i)%benchKeys]); err != nil || !found || len(out) != benchPayload {
+				b.Fatal("missing record", err)
+			}
+		}
+		ours = append(ours, time.Since(start))
+	}
+	b.StopTimer()
+	median := func(d []time.Duration) float64 {
+		slices.Sort(d)
+		return float64(d[len(d)/2]) / chunk
+	}
+	r, o := median(raw), median(ours)
+	b.ReportMetric(r, "raw-ns/read")
+	b.ReportMetric(o, "load-ns/read")
+	b.ReportMetric(o/r, "load/raw")
 }
