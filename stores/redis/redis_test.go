@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -308,8 +309,12 @@ func TestOwnership(t *testing.T) {
 	if u == "" {
 		u = redistest.DefaultURL
 	}
+	before := runtime.NumGoroutine()
 	o, err := redis.Open(ctx, u, redis.Options{})
 	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := o.Load(ctx, "x"); err != nil {
 		t.Fatal(err)
 	}
 	if err := o.Close(); err != nil {
@@ -320,6 +325,22 @@ func TestOwnership(t *testing.T) {
 	}
 	if err := o.Close(); err != nil {
 		t.Fatalf("second Close: %v", err)
+	}
+	waitGoroutines(t, before)
+}
+
+// waitGoroutines fails the test unless the goroutine count falls back to
+// before within a few seconds: whatever the store or its client started has
+// stopped.
+func waitGoroutines(t *testing.T, before int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			t.Fatalf("%d goroutines left running after Close (%d before Open):\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
@@ -333,6 +354,7 @@ func TestOpenCluster(t *testing.T) {
 		"redis://" + seeds[0] + "?addr=" + strings.Join(seeds[1:], "&addr="),
 	}
 	for _, u := range urls {
+		before := runtime.NumGoroutine()
 		s, err := redis.Open(ctx, u, redis.Options{})
 		if err != nil {
 			t.Fatalf("Open(%s): %v", u, err)
@@ -344,6 +366,7 @@ func TestOpenCluster(t *testing.T) {
 			t.Fatalf("Count on %s: %v", u, err)
 		}
 		_ = s.Close()
+		waitGoroutines(t, before)
 	}
 }
 
