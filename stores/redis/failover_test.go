@@ -39,8 +39,8 @@ func TestFailover(t *testing.T) {
 	var dialLogs atomic.Int64
 	goredis.SetLogger(loggerFunc(func(context.Context, string, ...any) { dialLogs.Add(1) }))
 	t.Cleanup(func() {
-		std := log.New(os.Stderr, "redis: ", log.LstdFlags|log.Lshortfile)
-		goredis.SetLogger(loggerFunc(func(_ context.Context, format string, args ...any) { _ = std.Output(2, fmt.Sprintf(format, args...)) }))
+		std := log.New(os.Stderr, "redis: ", log.LstdFlags)
+		goredis.SetLogger(loggerFunc(func(_ context.Context, format string, args ...any) { std.Printf(format, args...) }))
 	})
 	c := redistest.ClusterOf(t, lc.Seeds)
 	s, err := redis.New(c, redis.Options{Prefix: "failover:sess:", UserPrefix: "failover:user:"})
