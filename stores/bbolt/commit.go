@@ -136,11 +136,12 @@ func (s *Store) commitLoop() {
 // write again at once (a client saving in a loop, a handler saving twice)
 // join the next batch instead of waiting a whole commit behind it: without
 // this, looping writers split into two groups that alternate, and 8 writers
-// share each fsync only 4 ways. It stops once as many ops are queued as were
-// just answered, or after two yields in a row bring none, and yields at most
-// once per answered op; no timer is involved.
+// share each fsync only 4 ways. It yields at most once per op just answered
+// and stops once as many ops are queued again; while some op is queued it
+// also stops after two yields in a row bring none, so a waiting op is held
+// up by a few yields at most. No timer is involved.
 func (s *Store) gather(answered int) {
-	last, idle := -1, 0
+	last, idle := 0, 0
 	for range answered {
 		s.mu.Lock()
 		n := len(s.queue)
@@ -148,7 +149,7 @@ func (s *Store) gather(answered int) {
 		if n >= answered {
 			return
 		}
-		if n == last {
+		if n > 0 && n == last {
 			if idle++; idle == 2 {
 				return
 			}
