@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -222,6 +223,13 @@ const loginUserID = 42
 // express preset.
 func goApp(t testing.TB, cfg session.Config, secrets ...string) *httptest.Server {
 	t.Helper()
+	srv, _ := goAppManager(t, cfg, secrets...)
+	return srv
+}
+
+// goAppManager is goApp, also returning the Manager behind it.
+func goAppManager(t testing.TB, cfg session.Config, secrets ...string) (*httptest.Server, *session.Manager) {
+	t.Helper()
 	mw, err := middleware.Express(cfg, secrets...)
 	if err != nil {
 		t.Fatalf("middleware.Express: %v", err)
@@ -344,7 +352,59 @@ func goApp(t testing.TB, cfg session.Config, secrets ...string) *httptest.Server
 	})
 	srv := httptest.NewServer(mw.Handler(mux))
 	t.Cleanup(srv.Close)
-	return srv
+	return srv, mw.Manager()
+}
+
+// revokeScenario logs user 42 in twice at node and once at goURL, and
+// another user once at node, then revokes user 42 through m. The session Go
+// created must end on both sides, and the other user's must not. The two
+// Node created must end too when nodeIndexed is set; otherwise the store
+// cannot know them (its user index is filled by Go alone) and the test only
+// reports whether they survived.
+func revokeScenario(t *testing.T, node, goURL string, m *session.Manager, nodeIndexed bool) {
+	t.Helper()
+	type victim struct {
+		b       *browser
+		creator string
+	}
+	var victims []victim
+	for _, app := range []struct{ side, url string }{{"node", node}, {"node", node}, {"go", goURL}} {
+		b := newBrowser(t)
+		b.login(app.url, "rita")
+		victims = append(victims, victim{b, app.side})
+	}
+	other := newBrowser(t)
+	other.login(node, "sam")
+	other.must(200, "POST", node+"/set", map[string]any{"userId": 7})
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	n, err := m.RevokeUser(ctx, strconv.Itoa(loginUserID))
+	if err != nil {
+		t.Fatalf("RevokeUser: %v", err)
+	}
+	want := 1
+	if nodeIndexed {
+		want = len(victims)
+	}
+	if n != want {
+		t.Errorf("RevokeUser ended %d sessions, want %d", n, want)
+	}
+	for i, v := range victims {
+		for _, app := range []struct{ side, url string }{{"node", node}, {"go", goURL}} {
+			r := v.b.do("GET", app.url+"/session", nil)
+			switch {
+			case r.Status == 401:
+			case v.creator == "node" && !nodeIndexed:
+				t.Logf("known gap: session %d, created by node, survives RevokeUser on %s (status %d)", i, app.side, r.Status)
+			default:
+				t.Errorf("session %d of the revoked user, created by %s, is still served by %s: status %d", i, v.creator, app.side, r.Status)
+			}
+		}
+	}
+	for _, app := range []string{node, goURL} {
+		other.session(app)
+	}
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -33,6 +33,13 @@ type pgEnv struct {
 
 func newPGEnv(t *testing.T, tz string) *pgEnv {
 	t.Helper()
+	return newPGEnvOptions(t, tz, postgres.Options{})
+}
+
+// newPGEnvOptions is newPGEnv with store options; Schema, CreateTable and
+// PruneInterval are set here.
+func newPGEnvOptions(t *testing.T, tz string, opts postgres.Options) *pgEnv {
+	t.Helper()
 	requireNode(t)
 	pool := pgtest.Pool(t, func(c *pgxpool.Config) {
 		if tz != "" {
@@ -45,7 +52,8 @@ func newPGEnv(t *testing.T, tz string) *pgEnv {
 	schema := pgtest.Schema(t, pool)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	store, err := postgres.New(ctx, pool, postgres.Options{Schema: schema, CreateTable: true, PruneInterval: -1})
+	opts.Schema, opts.CreateTable, opts.PruneInterval = schema, true, -1
+	store, err := postgres.New(ctx, pool, opts)
 	if err != nil {
 		t.Fatalf("postgres.New: %v", err)
 	}
@@ -693,4 +701,14 @@ func TestPostgresNodeCookieLifetimes(t *testing.T) {
 				time.Unix(exp, 0).UTC(), time.Unix(after, 0).UTC())
 		}
 	})
+}
+
+// TestPostgresRevokeUser ends every session of a user from Go, including the
+// ones the Node app created: the store finds them through sess itself. The
+// store's UserKey must name the same key as the Manager's.
+func TestPostgresRevokeUser(t *testing.T) {
+	e := newPGEnvOptions(t, "", postgres.Options{UserKey: "userId"})
+	pending := e.node(t, time.Hour, []string{secretNew}, nil)
+	srv, m := goAppManager(t, session.Config{Store: e.store, IdleTimeout: time.Hour, UserKey: "userId"}, secretNew)
+	revokeScenario(t, pending.wait().URL, srv.URL, m, true)
 }

@@ -251,3 +251,13 @@ func TestRedisTouch(t *testing.T) {
 		})
 	}
 }
+
+// TestRedisRevokeUser ends the sessions of a user from Go. The store's user
+// index is a set that only Go fills (connect-redis keeps none), so sessions
+// that Node created and Go never saved or touched are not found.
+func TestRedisRevokeUser(t *testing.T) {
+	e := newRedisEnv(t)
+	pending := e.node(t, time.Hour, secretNew)
+	srv, m := goAppManager(t, session.Config{Store: e.store, IdleTimeout: time.Hour, UserKey: "userId"}, secretNew)
+	revokeScenario(t, pending.wait().URL, srv.URL, m, false)
+}
