@@ -4,8 +4,26 @@
 //	SESSION_SECRET=$(openssl rand -hex 32) go run ./examples/server
 //	go run ./examples/server -dev   # a random secret, printed as such
 //
-// It listens on 127.0.0.1:8080 (-addr to change) and keeps sessions in
-// memory.
+// Configuration, from the environment as the Express deployment it replaces
+// read it:
+//
+//	SESSION_SECRET   the cookie signing secret, at least 32 bytes; required
+//	                 unless -dev is given
+//	SESSION_STORE    the store URL (see package stores): postgres://…,
+//	                 redis://…, bbolt:///path.db, memory://
+//	DATABASE_URL     used when SESSION_STORE is unset
+//	                 neither: the bbolt file sessions.db in the working directory
+//	SESSION_EXPRESS  "true" for express mode, as -express
+//
+// Flags: -addr (default 127.0.0.1:8080), -dev, -express (cookie connect.sid
+// and express-session's JSON, to share sessions with a Node app on the same
+// table or Redis), -secure (Secure cookie), -samesite (lax, strict, none).
+// A PostgreSQL URL without create_table gets create_table=true, so the table
+// is created on first start.
+//
+// GET /metrics serves Prometheus metrics and GET /healthz checks the store;
+// both are outside the session middleware. The server stops gracefully on
+// SIGINT or SIGTERM and closes the store.
 package main
 
 import (
@@ -16,48 +34,102 @@ import (
 	"flag"
 	"fmt"
 	"html/template"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
+	prom "github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/sessionkit/sessionkit/codecs/json"
+	"github.com/sessionkit/sessionkit/metrics/prometheus"
 	"github.com/sessionkit/sessionkit/middleware"
 	"github.com/sessionkit/sessionkit/session"
-	"github.com/sessionkit/sessionkit/stores/memory"
+	"github.com/sessionkit/sessionkit/stores"
 )
 
 func main() {
-	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
-	dev := flag.Bool("dev", false, "development mode: generate a random SESSION_SECRET when none is set")
-	flag.Parse()
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-
-	secret := os.Getenv("SESSION_SECRET")
-	if secret == "" {
-		if !*dev {
-			log.Error("SESSION_SECRET is not set; set it to at least 32 random bytes, or run with -dev for a throwaway secret")
-			os.Exit(2)
-		}
-		secret = randomSecret()
-		log.Warn("development mode: using a random SESSION_SECRET; sessions end when the server stops")
-	}
-
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		log.Error("listen", "err", err)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stderr, nil)
+	var ue usageError
+	switch {
+	case errors.As(err, &ue):
+		os.Exit(2)
+	case err != nil:
 		os.Exit(1)
 	}
-	log.Info("listening", "url", "http://"+ln.Addr().String())
-	if err := serve(ctx, ln, memory.New(), []string{secret}, log); err != nil {
-		log.Error("server stopped", "err", err)
-		os.Exit(1)
+}
+
+// usageError is a configuration mistake, reported before anything starts.
+type usageError struct{ error }
+
+// defaultStore is the embedded store used when no URL is configured.
+const defaultStore = "bbolt://sessions.db"
+
+// config is the app's configuration, from flags and the environment.
+type config struct {
+	Addr     string
+	StoreURL string
+	Secrets  []string
+	Express  bool
+	Secure   bool
+	SameSite string
+}
+
+// parseConfig reads flags from args and the environment through getenv.
+// In dev mode without SESSION_SECRET it makes a random secret and says so.
+func parseConfig(args []string, getenv func(string) string, log *slog.Logger, stderr io.Writer) (config, error) {
+	fs := flag.NewFlagSet("server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c config
+	envExpress, _ := strconv.ParseBool(getenv("SESSION_EXPRESS"))
+	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "listen address")
+	dev := fs.Bool("dev", false, "development mode: generate a random secret when SESSION_SECRET is unset")
+	fs.BoolVar(&c.Express, "express", envExpress, "express mode: cookie connect.sid, express-session JSON (env SESSION_EXPRESS)")
+	fs.BoolVar(&c.Secure, "secure", false, "send the cookie over HTTPS only (browsers also store it from http://localhost)")
+	fs.StringVar(&c.SameSite, "samesite", "lax", "cookie SameSite: lax, strict or none (none needs -secure)")
+	if err := fs.Parse(args); err != nil {
+		return c, usageError{err}
 	}
+	if fs.NArg() > 0 {
+		return c, usageError{fmt.Errorf("unexpected arguments %q", fs.Args())}
+	}
+
+	secret := getenv("SESSION_SECRET")
+	switch {
+	case secret != "" && len(secret) < middleware.MinSecretLen:
+		return c, usageError{fmt.Errorf("SESSION_SECRET is %d bytes; it needs at least %d (try: openssl rand -hex 32)", len(secret), middleware.MinSecretLen)}
+	case secret == "" && !*dev:
+		return c, usageError{errors.New("SESSION_SECRET is not set; set it to at least 32 random bytes (openssl rand -hex 32), or run with -dev for a throwaway secret")}
+	case secret == "":
+		secret = randomSecret()
+		log.Warn("development mode: SESSION_SECRET is unset, so a random secret was generated for this run; every session cookie becomes invalid when the server stops")
+	}
+	c.Secrets = []string{secret}
+
+	c.StoreURL = getenv("SESSION_STORE")
+	if c.StoreURL == "" {
+		c.StoreURL = getenv("DATABASE_URL")
+	}
+	if c.StoreURL == "" {
+		c.StoreURL = defaultStore
+	}
+	if stores.Backend(c.StoreURL) == "postgres" && !strings.Contains(c.StoreURL, "create_table=") {
+		sep := "?"
+		if strings.Contains(c.StoreURL, "?") {
+			sep = "&"
+		}
+		c.StoreURL += sep + "create_table=true"
+	}
+	return c, nil
 }
 
 func randomSecret() string {
@@ -66,11 +138,51 @@ func randomSecret() string {
 	return hex.EncodeToString(b)
 }
 
-// serve runs the app on ln until ctx ends, then shuts down gracefully and
-// closes the store.
-func serve(ctx context.Context, ln net.Listener, store session.Store, secrets []string, log *slog.Logger) error {
-	h, mgr, err := newApp(store, secrets, log)
+// run configures, opens the store and serves until ctx ends. ready, when
+// not nil, is called with the listening address once requests are accepted.
+func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, ready func(addr string)) error {
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	cfg, err := parseConfig(args, getenv, log, stderr)
 	if err != nil {
+		log.Error("configuration", "err", err)
+		return err
+	}
+	openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	store, err := stores.Open(openCtx, cfg.StoreURL)
+	cancel()
+	if err != nil {
+		log.Error("open session store", "store", stores.Redact(cfg.StoreURL), "err", err)
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		log.Error("listen", "err", err)
+		if c, ok := store.(io.Closer); ok {
+			_ = c.Close()
+		}
+		return err
+	}
+	log.Info("listening", "url", "http://"+ln.Addr().String(), "store", stores.Redact(cfg.StoreURL), "express", cfg.Express)
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	if err := serve(ctx, ln, store, cfg, log); err != nil {
+		log.Error("server stopped", "err", err)
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// serve runs the app on ln until ctx ends, then shuts down gracefully and
+// closes the store, which it owns from the start.
+func serve(ctx context.Context, ln net.Listener, store session.Store, cfg config, log *slog.Logger) error {
+	h, mgr, err := newApp(store, cfg, log)
+	if err != nil {
+		if c, ok := store.(io.Closer); ok {
+			_ = c.Close()
+		}
+		ln.Close()
 		return err
 	}
 	defer mgr.Close()
@@ -94,34 +206,66 @@ func serve(ctx context.Context, ln net.Listener, store session.Store, secrets []
 }
 
 // newApp builds the app's handler over store.
-func newApp(store session.Store, secrets []string, log *slog.Logger) (http.Handler, *session.Manager, error) {
-	mgr, err := session.New(session.Config{
+func newApp(store session.Store, cfg config, log *slog.Logger) (http.Handler, *session.Manager, error) {
+	backend := stores.Backend(cfg.StoreURL)
+	if backend == "" {
+		backend = "custom"
+	}
+	metrics, err := prometheus.New(prometheus.Config{Backend: backend, Store: store})
+	if err != nil {
+		return nil, nil, err
+	}
+	reg := prom.NewRegistry()
+	if err := reg.Register(metrics); err != nil {
+		return nil, nil, err
+	}
+	scfg := session.Config{
 		Store:       store,
 		Codec:       json.New(),
 		IdleTimeout: 2 * time.Hour,
 		Logger:      log,
+		Metrics:     metrics,
+		Cookie:      session.CookieOptions{Secure: cfg.Secure, SameSite: cfg.SameSite},
+	}
+	if cfg.Express {
+		scfg.Cookie.Name = middleware.ExpressCookieName
+	}
+	mgr, err := session.New(scfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	mw, err := middleware.New(middleware.Config{Manager: mgr, Secrets: cfg.Secrets})
+	if err != nil {
+		return nil, nil, err
+	}
+	app := http.NewServeMux()
+	app.HandleFunc("GET /{$}", home(backend))
+	app.HandleFunc("POST /login", loginHandler)
+	app.HandleFunc("POST /count", count)
+	app.HandleFunc("POST /renew", renew)
+	app.HandleFunc("POST /revoke-others", revokeOthers)
+	app.HandleFunc("POST /logout", logout)
+
+	root := http.NewServeMux()
+	root.Handle("/", mw.Handler(app))
+	root.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	root.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := mgr.Ping(ctx); err != nil {
+			http.Error(w, "session store unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ok")
 	})
-	if err != nil {
-		return nil, nil, err
-	}
-	mw, err := middleware.New(middleware.Config{Manager: mgr, Secrets: secrets})
-	if err != nil {
-		return nil, nil, err
-	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{$}", home)
-	mux.HandleFunc("POST /login", loginHandler)
-	mux.HandleFunc("POST /count", count)
-	mux.HandleFunc("POST /renew", renew)
-	mux.HandleFunc("POST /revoke-others", revokeOthers)
-	mux.HandleFunc("POST /logout", logout)
-	return mw.Handler(mux), mgr, nil
+	return root, mgr, nil
 }
 
 var page = template.Must(template.New("page").Parse(`<!doctype html>
 <html><head><meta charset="utf-8"><title>sessionkit example</title></head>
 <body>
 <h1>sessionkit example</h1>
+<p>Sessions are kept in <b id="backend">{{.Backend}}</b>.</p>
 {{range .Flashes}}<p class="flash">{{.}}</p>{{end}}
 {{if .User}}
 <p>Signed in as <b id="user">{{.User}}</b>. Counter: <b id="count">{{.Count}}</b>.</p>
@@ -137,27 +281,30 @@ var page = template.Must(template.New("page").Parse(`<!doctype html>
 </body></html>`))
 
 type view struct {
+	Backend  string
 	User     string
 	Count    int
 	Sessions []session.Info
 	Flashes  []string
 }
 
-func home(w http.ResponseWriter, r *http.Request) {
-	s := middleware.Get(r)
-	user, err := s.User()
-	if err != nil {
-		http.Error(w, "sessions are unavailable", http.StatusServiceUnavailable)
-		return
+func home(backend string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s := middleware.Get(r)
+		user, err := s.User()
+		if err != nil {
+			http.Error(w, "sessions are unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		v := view{Backend: backend, User: user}
+		v.Flashes, _ = session.Flashes(s, "info")
+		if user != "" {
+			v.Count, _ = session.GetOr(s, "count", 0)
+			v.Sessions, _ = s.Others()
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_ = page.Execute(w, v)
 	}
-	v := view{User: user}
-	v.Flashes, _ = session.Flashes(s, "info")
-	if user != "" {
-		v.Count, _ = session.GetOr(s, "count", 0)
-		v.Sessions, _ = s.Others()
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_ = page.Execute(w, v)
 }
 
 // done redirects home after a change, or reports why the change failed.
