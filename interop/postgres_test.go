@@ -712,3 +712,50 @@ func TestPostgresRevokeUser(t *testing.T) {
 	srv, m := goAppManager(t, session.Config{Store: e.store, IdleTimeout: time.Hour, UserKey: "userId"}, secretNew)
 	revokeScenario(t, pending.wait().URL, srv.URL, m, true)
 }
+
+// TestPostgresAbsoluteDeadline checks Go's absolute timeout on a session
+// Node also serves. express-session knows nothing of the deadline Go keeps in
+// "__sessionkit": a Node read touches the row to now + cookie.originalMaxAge,
+// past the deadline. What holds is that Go refuses the session once past its
+// deadline, and from then on Node does too.
+func TestPostgresAbsoluteDeadline(t *testing.T) {
+	const abs = 2500 * time.Millisecond
+	e := newPGEnv(t, "")
+	pending := e.node(t, time.Hour, []string{secretNew}, nil)
+	goURL := goApp(t, session.Config{Store: e.store, IdleTimeout: time.Hour, AbsoluteTimeout: abs}, secretNew).URL
+	node := pending.wait().URL
+
+	b := newBrowser(t)
+	id := b.login(goURL, "uma")
+	doc, exp := e.mustRow(t, id)
+	var meta struct {
+		Meta struct {
+			Deadline int64 `json:"deadline"`
+		} `json:"__sessionkit"`
+	}
+	if err := json.Unmarshal([]byte(doc), &meta); err != nil || meta.Meta.Deadline == 0 {
+		t.Fatalf("no deadline in the stored document (%v): %s", err, doc)
+	}
+	deadline := time.UnixMilli(meta.Meta.Deadline)
+	if want := int64(math.Ceil(float64(meta.Meta.Deadline) / 1000)); exp != want {
+		t.Errorf("expire %d, want the deadline rounded up, %d: Go caps the idle expiry at the deadline", exp, want)
+	}
+
+	// Node keeps serving and extending it, deadline or not.
+	time.Sleep(time.Until(deadline.Add(-time.Second)))
+	b.must(200, "GET", node+"/session", nil)
+	time.Sleep(time.Until(deadline.Add(500 * time.Millisecond)))
+	if r := b.do("GET", node+"/session", nil); r.Status == 200 {
+		_, exp := e.mustRow(t, id)
+		t.Logf("known difference: node serves the session past Go's absolute deadline (expire now %s)", time.Unix(exp, 0).UTC())
+	}
+	if r := b.do("GET", goURL+"/session", nil); r.Status != 401 {
+		t.Fatalf("go serves the session past its absolute deadline: status %d", r.Status)
+	}
+	if r := b.do("GET", node+"/session", nil); r.Status != 401 {
+		t.Errorf("node still serves the session after Go refused it past its deadline: status %d", r.Status)
+	}
+	if _, _, found := e.row(t, id); found {
+		t.Errorf("the row is still stored after Go refused it past its deadline")
+	}
+}
