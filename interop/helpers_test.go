@@ -52,7 +52,7 @@ func requireNode(t testing.TB) string {
 	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
-		unavailable(t, "node is not installed", "install Node.js (20 or later) to run the interop tests")
+		unavailable(t, "node is not installed", "install Node.js (18.19 or later) to run the interop tests")
 	}
 	for _, m := range nodeModules {
 		if _, err := os.Stat(filepath.Join("node", "node_modules", m, "package.json")); err != nil {
