@@ -137,16 +137,20 @@ func (s *Store) commitLoop() {
 // join the next batch instead of waiting a whole commit behind it: without
 // this, looping writers split into two groups that alternate, and 8 writers
 // share each fsync only 4 ways. It yields at most once per op just answered
-// and stops once as many ops are queued again; while some op is queued it
+// and stops once that many more ops are queued; while some op is queued it
 // also stops after two yields in a row bring none, so a waiting op is held
 // up by a few yields at most. No timer is involved.
 func (s *Store) gather(answered int) {
-	last, idle := 0, 0
+	s.mu.Lock()
+	want := len(s.queue) + answered
+	s.mu.Unlock()
+	last, idle := want-answered, 0
 	for range answered {
+		runtime.Gosched()
 		s.mu.Lock()
 		n := len(s.queue)
 		s.mu.Unlock()
-		if n >= answered {
+		if n >= want {
 			return
 		}
 		if n > 0 && n == last {
@@ -157,7 +161,6 @@ func (s *Store) gather(answered int) {
 			idle = 0
 		}
 		last = n
-		runtime.Gosched()
 	}
 }
 
