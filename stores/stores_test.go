@@ -178,7 +178,7 @@ func TestRedis(t *testing.T) {
 	}
 	q := u.Query()
 	q.Set("prefix", prefix)
-	q.Set("user_prefix", strings.TrimSuffix(prefix, ":")+"-users:")
+	q.Set("user_prefix", redistest.Prefix(t, c))
 	q.Set("scan_count", "50")
 	q.Set("dial_timeout", "2s") // go-redis's own parameter passes through
 	u.RawQuery = q.Encode()
