@@ -428,6 +428,8 @@ type browser struct {
 	t      testing.TB
 	client *http.Client
 	cookie string // the value as received, URL-encoded; "" for none
+	// header, when set, is sent as the whole Cookie header instead.
+	header string
 }
 
 func newBrowser(t testing.TB) *browser {
@@ -469,7 +471,10 @@ func (b *browser) do(method, url string, body any) response {
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if b.cookie != "" {
+	switch {
+	case b.header != "":
+		req.Header.Set("Cookie", b.header)
+	case b.cookie != "":
 		req.Header.Set("Cookie", middleware.ExpressCookieName+"="+b.cookie)
 	}
 	resp, err := b.client.Do(req)

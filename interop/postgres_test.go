@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -294,6 +295,46 @@ func TestPostgresBothWays(t *testing.T) {
 		t.Logf("  go stored %s", goDoc)
 		if n, g := normalizeDoc(nodeDoc), normalizeDoc(goDoc); n != g {
 			t.Errorf("the same login stores different documents (expiry and metadata masked):\nnode %s\n  go %s", n, g)
+		}
+	})
+
+	// Both sides read the same Cookie headers the same way: which of
+	// several connect.sid cookies counts, quoting, encodings.
+	t.Run("cookie-header-parity", func(t *testing.T) {
+		b := newBrowser(t)
+		b.login(node, "ivy")
+		v := b.cookie
+		decoded, err := url.PathUnescape(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bogus := middleware.Sign("not-a-session", secretNew)
+		for _, tc := range []struct {
+			name, header string
+			want         int // 0: only parity is checked
+		}{
+			{"encoded", "connect.sid=" + v, 200},
+			{"decoded, raw + and /", "connect.sid=" + decoded, 200},
+			{"quoted", `connect.sid="` + v + `"`, 200},
+			{"lowercase escapes", "connect.sid=" + strings.ToLower(v[:3]) + v[3:], 200},
+			{"among others", "a=1; connect.sid=" + v + "; b=2", 200},
+			{"first wins: unknown first", "connect.sid=" + bogus + "; connect.sid=" + v, 401},
+			{"first wins: valid first", "connect.sid=" + v + "; connect.sid=" + bogus, 200},
+			{"unsigned ID", "connect.sid=" + strings.TrimPrefix(decoded[:strings.LastIndexByte(decoded, '.')], "s:"), 401},
+			{"signature cut", "connect.sid=" + v[:len(v)-1], 401},
+			{"bad escape", "connect.sid=" + v + "%E0%A4%A", 401},
+			{"spaces around", "connect.sid= " + v + " ", 0},
+			{"no space after ;", "a=1;connect.sid=" + v, 0},
+		} {
+			c := newBrowser(t)
+			c.header = tc.header
+			rn := c.do("GET", node+"/session", nil)
+			rg := c.do("GET", goURL+"/session", nil)
+			if rn.Status != rg.Status {
+				t.Errorf("%s: node answers %d, go %d, to Cookie: %s", tc.name, rn.Status, rg.Status, tc.header)
+			} else if tc.want != 0 && rn.Status != tc.want {
+				t.Errorf("%s: both answer %d, want %d, to Cookie: %s", tc.name, rn.Status, tc.want, tc.header)
+			}
 		}
 	})
 
