@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 )
 
@@ -47,12 +46,7 @@ func TestCrash(t *testing.T) {
 		if err != nil {
 			t.Fatalf("round %d: file does not open after kill: %v", round, err)
 		}
-		err = s.db.View(func(tx *bolt.Tx) error {
-			for err := range tx.Check() {
-				return err
-			}
-			return nil
-		})
+		err = s.db.View(check)
 		if err != nil {
 			t.Fatalf("round %d: consistency check: %v", round, err)
 		}

@@ -178,12 +178,7 @@ func Open(path string, opts Options) (st *Store, err error) {
 		return nil, openError(path, bo.Timeout, err)
 	}
 	if opts.Verify {
-		err = db.View(func(tx *bolt.Tx) error {
-			for err := range tx.Check() {
-				return err
-			}
-			return nil
-		})
+		err = db.View(check)
 		if err != nil {
 			_ = db.Close()
 			return nil, fmt.Errorf("bbolt: open %s: damaged file: %w", path, err)
@@ -256,6 +251,19 @@ func newStore(db *bolt.DB, own bool, opts Options) (*Store, error) {
 		close(s.pruneDone)
 	}
 	return s, nil
+}
+
+// check runs bbolt's consistency check in tx and returns its first error.
+// It drains the channel: the checking goroutine reads tx's pages until it
+// ends, so tx must outlive it.
+func check(tx *bolt.Tx) error {
+	var first error
+	for err := range tx.Check() {
+		if first == nil {
+			first = err
+		}
+	}
+	return first
 }
 
 // openError explains why bolt.Open failed, naming the file.
