@@ -19,7 +19,8 @@
 // # Our stores under scs
 //
 // scs's SessionManager needs only Find, Commit and Delete, which map onto
-// Load, Save and Delete; its Iterate needs All, which is served by the
+// Load, Save and Delete (it calls the Ctx variants, so the request's context
+// reaches the store); its Iterate needs All, which is served by the
 // store's session.Iterator and fails with session.ErrUnsupported without one
 // (where an scs store would make Iterate panic). scs encodes sessions with
 // gob by default, so the store must accept binary payloads: the PostgreSQL
@@ -42,13 +43,18 @@
 //     and writes it back with Commit, one full read and one full write where
 //     a native store does a small UPDATE or EXPIRE. The Manager touches at
 //     most once per Config.TouchInterval per session, which bounds the cost.
-//   - That read-modify-write is serialized per ID within one process (a
-//     concurrent Delete cannot be undone by a Touch in flight), but not
-//     across processes: with several instances on one shared scs store, a
-//     Touch racing a Delete or Save on another instance can bring back the
-//     data it read. Prefer a native sessionkit store for shared backends.
-//   - Save and Touch with an expiry that is not in the future call Delete,
-//     since some scs stores turn a negative lifetime into none at all.
+//   - That read-modify-write is serialized per ID within one adapted store
+//     (a Delete cannot be undone by a Touch in flight), but not across
+//     processes: with several instances on one shared scs store, a Touch
+//     racing a Delete or Save on another instance can bring back the data it
+//     read, a logged-out session included. Prefer a native sessionkit store
+//     for a backend that several instances share.
+//   - Save and Touch with an expiry that is not in the future call Delete:
+//     scs's goredisstore, asked to commit with a past expiry, stores the
+//     record with no TTL at all.
+//   - Sessions that scs wrote (in its own codec, without the header) are not
+//     readable through Adapt. To keep an scs application's sessions, run the
+//     application on a sessionkit store through New instead.
 //   - A call with a context already done returns its error without reaching
 //     the scs store. A plain scs.Store (no CtxStore) cannot be interrupted
 //     once called.
@@ -83,6 +89,9 @@
 //	pinger       1 skip (c)                 1 skip (c)
 //	closer       1 skip (c)                 1 skip (c)
 //	persist      skipped (e)                skipped (e)
+//
+// TestGoredisstore runs scs's goredisstore through Adapt on a real Redis:
+// it passes every case memstore passes, and skips the same capabilities.
 //
 // (a) Find returns no expiry, so Load reports none: every case that checks
 // the reported expiry fails. (b) memstore takes no context, so a call with a
