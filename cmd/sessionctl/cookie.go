@@ -1,0 +1,177 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/sessionkit/sessionkit/middleware"
+	"github.com/sessionkit/sessionkit/session"
+)
+
+// secretsFlag collects repeated --secret flags.
+type secretsFlag []string
+
+func (s *secretsFlag) String() string     { return fmt.Sprint(len(*s), " secrets") }
+func (s *secretsFlag) Set(v string) error { *s = append(*s, v); return nil }
+
+// secrets returns the flags' secrets, or SESSION_SECRET.
+func (s secretsFlag) secrets() ([]string, error) {
+	if len(s) > 0 {
+		return s, nil
+	}
+	if v := os.Getenv("SESSION_SECRET"); v != "" {
+		return []string{v}, nil
+	}
+	return nil, usagef("no secret: pass --secret (repeatable, newest first) or set SESSION_SECRET")
+}
+
+func runCookie(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		return status(usagef("cookie needs a subcommand: verify or sign"), stderr)
+	}
+	sub, args := args[0], args[1:]
+	var secrets secretsFlag
+	fs := flag.NewFlagSet("cookie "+sub, flag.ContinueOnError)
+	fs.Var(&secrets, "secret", "signing secret; repeat for rotated ones, newest first (default: SESSION_SECRET)")
+	switch sub {
+	case "sign":
+		pos, err := parse(fs, args, stderr)
+		if err != nil {
+			return status(err, stderr)
+		}
+		sec, err := secrets.secrets()
+		if err != nil {
+			return status(err, stderr)
+		}
+		if len(pos) > 1 {
+			return status(usagef("cookie sign takes at most one session ID"), stderr)
+		}
+		id := session.NewID()
+		if len(pos) == 1 {
+			id = pos[0]
+		}
+		if id == "" {
+			return status(usagef("the session ID is empty"), stderr)
+		}
+		fmt.Fprintln(stdout, middleware.Sign(id, sec[0]))
+		return exitOK
+	case "verify":
+		name := fs.String("name", "", "cookie name to pick from a Cookie header (default: every cookie in it)")
+		storeURL := fs.String("store", "", "also look the session up in this store")
+		showID := fs.Bool("show-id", false, "print the session ID itself, not only its log hash")
+		pos, err := parse(fs, args, stderr)
+		if err != nil {
+			return status(err, stderr)
+		}
+		sec, err := secrets.secrets()
+		if err != nil {
+			return status(err, stderr)
+		}
+		if len(pos) != 1 {
+			return status(usagef("cookie verify takes one cookie value or Cookie header"), stderr)
+		}
+		return verifyCookies(ctx, pos[0], *name, *storeURL, *showID, sec, stdout, stderr)
+	}
+	return status(usagef("unknown cookie subcommand %q: want verify or sign", sub), stderr)
+}
+
+// verifyCookies checks a value, or every cookie (or the one named) of a
+// Cookie header, and explains why a value is refused.
+func verifyCookies(ctx context.Context, arg, name, storeURL string, showID bool, secrets []string, stdout, stderr io.Writer) int {
+	arg = strings.TrimSpace(arg)
+	arg = strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(arg, "Cookie:"), "cookie:"))
+	type pair struct{ name, value string }
+	var cookies []pair
+	// A signed value holds no '=': the signature is unpadded and escaped.
+	if strings.Contains(arg, "=") {
+		cs, err := http.ParseCookie(arg)
+		if err != nil {
+			return status(usagef("cannot parse the Cookie header: %v", err), stderr)
+		}
+		for _, c := range cs {
+			if name == "" || c.Name == name {
+				cookies = append(cookies, pair{c.Name, c.Value})
+			}
+		}
+		if len(cookies) == 0 {
+			fmt.Fprintf(stdout, "error: no cookie named %q in the header\n", name)
+			return exitDeviation
+		}
+	} else {
+		cookies = []pair{{name, arg}}
+	}
+	var t *target
+	if storeURL != "" {
+		var err error
+		if t, err = open(ctx, storeURL, openOptions{noCreate: true, mustExist: true}); err != nil {
+			return status(err, stderr)
+		}
+		defer t.Close()
+	}
+	code := exitOK
+	for _, c := range cookies {
+		label := "cookie"
+		if c.name != "" {
+			label = "cookie " + c.name
+		}
+		id, which, why := verifyOne(c.value, secrets)
+		if why != "" {
+			fmt.Fprintf(stdout, "error: %s: %s\n", label, why)
+			code = exitDeviation
+			continue
+		}
+		// Logs name a session by its hash; the ID itself only on request.
+		shown := "log hash " + session.LogID(id)
+		if showID {
+			shown = "id " + id + ", " + shown
+		}
+		fmt.Fprintf(stdout, "ok: %s: valid, signed with secret #%d, session %s\n", label, which+1, shown)
+		if t == nil {
+			continue
+		}
+		_, exp, found, err := t.store.Load(ctx, id)
+		switch {
+		case err != nil:
+			fmt.Fprintf(stdout, "error: %s: store: %v\n", label, err)
+			code = exitDeviation
+		case !found:
+			fmt.Fprintf(stdout, "error: %s: no live session with this ID in the store (expired, signed out, or another store)\n", label)
+			code = exitDeviation
+		default:
+			fmt.Fprintf(stdout, "ok: %s: live in the store until %s (in %v)\n", label, stamp(exp), time.Until(exp).Round(time.Second))
+		}
+	}
+	return code
+}
+
+// verifyOne returns the ID and the index of the secret that signed value, or
+// a reason it is refused.
+func verifyOne(value string, secrets []string) (id string, which int, why string) {
+	decoded := value
+	if strings.Contains(value, "%") {
+		if d, err := url.PathUnescape(value); err == nil {
+			decoded = d
+		}
+	}
+	switch {
+	case value == "":
+		return "", 0, "empty value"
+	case !strings.HasPrefix(decoded, "s:"):
+		return "", 0, `not signed: a signed value starts with "s:" ("s%3A" URL-encoded); a server without cookie signing, or a value copied incompletely?`
+	case !strings.Contains(decoded[2:], "."):
+		return "", 0, `malformed: no "." between the session ID and the signature`
+	}
+	for i, s := range secrets {
+		if id, ok := middleware.Verify(value, []string{s}); ok {
+			return id, i, ""
+		}
+	}
+	return "", 0, fmt.Sprintf("the signature matches none of the %d secret(s): another secret signed it (a different SESSION_SECRET, or a rotated one not listed), or the value was altered", len(secrets))
+}

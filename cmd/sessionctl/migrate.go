@@ -1,0 +1,253 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/stores"
+)
+
+// expirySlack is how far two expiries of one session may differ between
+// stores and still be the same: PostgreSQL keeps whole seconds, rounded up.
+const expirySlack = time.Second
+
+// migration copies the live sessions of one store into another.
+type migration struct {
+	src      session.Iterator
+	dst      session.Store
+	users    session.UserIndex // nil when the destination has no user index
+	userKey  string
+	force    bool
+	workers  int
+	progress io.Writer
+
+	seen, copied, present, expired, noExpiry, linked atomic.Int64
+	verified, missing, differ                        atomic.Int64
+}
+
+func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	from := fs.String("from", "", "source store URL (required)")
+	to := fs.String("to", "", "destination store URL (required)")
+	workers := fs.Int("workers", 8, "sessions copied concurrently")
+	force := fs.Bool("force", false, "rewrite sessions the destination already holds with the same data and expiry")
+	userKey := fs.String("user-key", "user_id", `top-level JSON key holding the user, linked in the destination's user index ("" to skip)`)
+	noVerify := fs.Bool("no-verify", false, "skip the verification pass")
+	pos, err := parse(fs, args, stderr)
+	if err != nil {
+		return status(err, stderr)
+	}
+	switch {
+	case len(pos) > 0:
+		return status(usagef("migrate takes --from and --to, not arguments %q", pos), stderr)
+	case *from == "" || *to == "":
+		return status(usagef("migrate needs --from URL and --to URL"), stderr)
+	case *workers < 1:
+		return status(usagef("--workers must be at least 1"), stderr)
+	case sameStore(*from, *to):
+		return status(usagef("--from and --to name the same store"), stderr)
+	}
+
+	src, err := open(ctx, *from, openOptions{noCreate: true, mustExist: true})
+	if err != nil {
+		return status(fmt.Errorf("source: %w", err), stderr)
+	}
+	defer src.Close()
+	dst, err := open(ctx, *to, openOptions{})
+	if err != nil {
+		return status(fmt.Errorf("destination: %w", err), stderr)
+	}
+	defer dst.Close()
+	it, ok := src.store.(session.Iterator)
+	if !ok {
+		return status(fmt.Errorf("the %s source cannot list its sessions (no Iterator)", src.backend), stderr)
+	}
+	m := &migration{src: it, dst: dst.store, userKey: *userKey, force: *force, workers: *workers, progress: stderr}
+	if ui, ok := dst.store.(session.UserIndex); ok && *userKey != "" {
+		m.users = ui
+	}
+	var total int64
+	if c, ok := src.store.(session.Counter); ok {
+		if total, err = c.Count(ctx); err != nil {
+			return status(fmt.Errorf("source: count: %w", err), stderr)
+		}
+	}
+	fmt.Fprintf(stdout, "migrating %d sessions from %s to %s\n", total, stores.Redact(*from), stores.Redact(*to))
+
+	start := time.Now()
+	if err := m.pass(ctx, "copying", total, m.copyOne); err != nil {
+		fmt.Fprintf(stdout, "copied %d before the error; run the same command again to resume\n", m.copied.Load())
+		return status(err, stderr)
+	}
+	fmt.Fprintf(stdout, "copied %d, already present %d, expired meanwhile %d, user links %d, in %v\n",
+		m.copied.Load(), m.present.Load(), m.expired.Load(), m.linked.Load(), time.Since(start).Round(time.Millisecond))
+	code := exitOK
+	if n := m.noExpiry.Load(); n > 0 {
+		fmt.Fprintf(stdout, "warning: %d source sessions have no expiry and were not copied\n", n)
+	}
+	if *noVerify {
+		return code
+	}
+	vstart := time.Now()
+	m.seen.Store(0)
+	if err := m.pass(ctx, "verifying", total, m.verifyOne); err != nil {
+		return status(fmt.Errorf("verify: %w", err), stderr)
+	}
+	live := m.verified.Load() + m.missing.Load() + m.differ.Load()
+	fmt.Fprintf(stdout, "verified %d of %d live source sessions at the destination with the same data and expiry, in %v\n",
+		m.verified.Load(), live, time.Since(vstart).Round(time.Millisecond))
+	if n := m.missing.Load() + m.differ.Load(); n > 0 {
+		fmt.Fprintf(stdout, "error: %d missing and %d different at the destination (changed by a running app?); run migrate again\n",
+			m.missing.Load(), m.differ.Load())
+		code = exitDeviation
+	}
+	return code
+}
+
+// sameStore reports whether two URLs plainly name one store; copying a
+// store onto itself would only rewrite it (or, for bbolt, wait for its own
+// lock).
+func sameStore(a, b string) bool {
+	if a == b {
+		return true
+	}
+	if stores.Backend(a) == "bbolt" && stores.Backend(b) == "bbolt" {
+		pa, erra := stores.BboltPath(a)
+		pb, errb := stores.BboltPath(b)
+		return erra == nil && errb == nil && pa == pb
+	}
+	return false
+}
+
+// pass streams the source's records to m.workers goroutines running fn.
+func (m *migration) pass(ctx context.Context, what string, total int64, fn func(context.Context, session.Record) error) error {
+	bar := newProgress(m.progress, what, total)
+	g, ctx := errgroup.WithContext(ctx)
+	recs := make(chan session.Record, 4*m.workers)
+	g.Go(func() error {
+		defer close(recs)
+		return m.src.Iterate(ctx, func(r session.Record) error {
+			// Data is only valid during the call.
+			r.Data = bytes.Clone(r.Data)
+			select {
+			case recs <- r:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
+	})
+	for range m.workers {
+		g.Go(func() error {
+			for r := range recs {
+				if err := fn(ctx, r); err != nil {
+					return err
+				}
+				bar.set(m.seen.Add(1))
+			}
+			return nil
+		})
+	}
+	err := g.Wait()
+	bar.finish(m.seen.Load())
+	return err
+}
+
+func sameExpiry(a, b time.Time) bool {
+	d := a.Sub(b)
+	return d > -expirySlack && d < expirySlack
+}
+
+// copyOne writes r to the destination unless it is there already. The user
+// link is written before the record, so a run interrupted between the two
+// leaves nothing to repair when it is resumed.
+func (m *migration) copyOne(ctx context.Context, r session.Record) error {
+	switch {
+	case r.ExpiresAt.IsZero():
+		m.noExpiry.Add(1)
+		return nil
+	case !r.ExpiresAt.After(time.Now()):
+		m.expired.Add(1)
+		return nil
+	}
+	if !m.force {
+		data, exp, found, err := m.dst.Load(ctx, r.ID)
+		if err != nil {
+			return fmt.Errorf("destination: load session %s: %w", session.LogID(r.ID), err)
+		}
+		if found && sameExpiry(exp, r.ExpiresAt) && bytes.Equal(data, r.Data) {
+			m.present.Add(1)
+			return nil
+		}
+	}
+	if m.users != nil {
+		if user := userOf(r.Data, m.userKey); user != "" {
+			if err := m.users.LinkUser(ctx, user, r.ID, r.ExpiresAt); err != nil {
+				return fmt.Errorf("destination: link session %s to its user: %w", session.LogID(r.ID), err)
+			}
+			m.linked.Add(1)
+		}
+	}
+	if err := m.dst.Save(ctx, r.ID, r.Data, r.ExpiresAt); err != nil {
+		return fmt.Errorf("destination: save session %s: %w", session.LogID(r.ID), err)
+	}
+	m.copied.Add(1)
+	return nil
+}
+
+// verifyOne checks that the destination holds r as the source does.
+func (m *migration) verifyOne(ctx context.Context, r session.Record) error {
+	if r.ExpiresAt.IsZero() || !r.ExpiresAt.After(time.Now().Add(expirySlack)) {
+		return nil
+	}
+	data, exp, found, err := m.dst.Load(ctx, r.ID)
+	switch {
+	case err != nil:
+		return fmt.Errorf("destination: load session %s: %w", session.LogID(r.ID), err)
+	case !found:
+		m.missing.Add(1)
+	case !sameExpiry(exp, r.ExpiresAt) || !bytes.Equal(data, r.Data):
+		m.differ.Add(1)
+	default:
+		m.verified.Add(1)
+	}
+	return nil
+}
+
+// userOf returns the user under key in a JSON session document, a string or
+// a number as the Manager reads it, or "" when there is none or the data is
+// not JSON (another codec's: its users cannot be linked here).
+func userOf(data []byte, key string) string {
+	if key == "" || len(data) == 0 || data[0] != '{' {
+		return ""
+	}
+	var doc map[string]json.RawMessage
+	if json.Unmarshal(data, &doc) != nil {
+		return ""
+	}
+	raw, ok := doc[key]
+	if !ok {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var n json.Number
+	if json.Unmarshal(raw, &n) == nil {
+		if _, err := strconv.ParseFloat(n.String(), 64); err == nil {
+			return n.String()
+		}
+	}
+	return ""
+}
