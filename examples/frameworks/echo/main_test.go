@@ -35,6 +35,7 @@ func TestCounterPersists(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { mw.Manager().Close() }) // stops the store's pruning goroutine
 	h := newServer(mw)
 
 	body, c := visit(t, h, nil)

@@ -24,6 +24,7 @@ func TestAdapter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { mw.Manager().Close() })
 	var lateErr error
 	r := gin.New()
 	r.Use(gin.RecoveryWithWriter(io.Discard), Sessions(mw))
