@@ -40,7 +40,11 @@ func (s *suite) prepareProbes(t *testing.T, st session.Store) {
 
 func (s *suite) probes() []probe {
 	stillThere := func(t *testing.T, st session.Store) {
-		s.wantRecord(t, st, "a", s.data("a"), time.Time{}, "after the refused call")
+		want := s.data("a")
+		if _, ok := st.(session.UserIndex); ok {
+			want = s.userData("a", "u")
+		}
+		s.wantRecord(t, st, "a", want, time.Time{}, "after the refused call")
 	}
 	return []probe{
 		{"load", "Load", func(ctx context.Context, st session.Store) error {

@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -257,7 +258,7 @@ func (s *suite) link(t *testing.T, st session.Store, user string, ids ...string)
 	ui := st.(session.UserIndex)
 	for _, id := range ids {
 		exp := later()
-		s.save(t, st, id, s.data(id), exp)
+		s.save(t, st, id, s.userData(id, user), exp)
 		if err := ui.LinkUser(t.Context(), user, id, exp); err != nil {
 			t.Fatalf("LinkUser(%q, %s): %v", user, showID(id), err)
 		}
@@ -266,6 +267,14 @@ func (s *suite) link(t *testing.T, st session.Store, user string, ids ...string)
 
 func (s *suite) unlink(t *testing.T, ui session.UserIndex, user, id string) {
 	t.Helper()
+	if s.h.UserKey != "" {
+		// The Manager unlinks after a save that dropped the user (or a
+		// delete); a store that reads the user from the data needs that.
+		st := ui.(session.Store)
+		if data, exp, found := s.load(t, st, id); found && s.userOf(data) == user {
+			s.save(t, st, id, s.data(id), exp)
+		}
+	}
 	if err := ui.UnlinkUser(t.Context(), user, id); err != nil {
 		t.Fatalf("UnlinkUser(%q, %s): %v", user, showID(id), err)
 	}
@@ -344,4 +353,24 @@ func (s *suite) afterClose(t *testing.T, st session.Store) {
 			t.Errorf("Iterate after Close called fn")
 		}
 	}
+}
+
+// userData is data(tag), carrying user under Harness.UserKey when the store
+// reads users from its payloads.
+func (s *suite) userData(tag, user string) []byte {
+	if s.h.UserKey == "" {
+		return s.data(tag)
+	}
+	b, _ := json.Marshal(map[string]any{"cookie": map[string]any{}, "k": tag, s.h.UserKey: user})
+	return b
+}
+
+// userOf reads the user a payload carries under Harness.UserKey.
+func (s *suite) userOf(data []byte) string {
+	var doc map[string]any
+	if json.Unmarshal(data, &doc) != nil {
+		return ""
+	}
+	u, _ := doc[s.h.UserKey].(string)
+	return u
 }

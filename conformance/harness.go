@@ -42,4 +42,12 @@ type Harness struct {
 	// expiry cases wait this long beyond each deadline. The default is
 	// 10 milliseconds.
 	ExpiryGranularity time.Duration
+
+	// UserKey is set for a store that finds a session's user in the stored
+	// JSON document itself, under this top-level key, rather than from
+	// LinkUser (a PostgreSQL store can query its json column). The
+	// per-user cases then write the user into the payloads they link, and
+	// remove it before they unlink, as the Manager's saves do. It implies
+	// JSONOnly.
+	UserKey string
 }

@@ -51,6 +51,9 @@ func Run(t *testing.T, h Harness) {
 	if h.New == nil {
 		t.Fatal("conformance: Harness.New is nil; it must return a fresh store")
 	}
+	if h.UserKey != "" {
+		h.JSONOnly = true
+	}
 	s := newSuite(h)
 	for _, a := range s.areas() {
 		t.Run(a.name, func(t *testing.T) {
