@@ -174,8 +174,11 @@ func Get(r *http.Request) *session.Session {
 // kept only when it already holds no-store.
 func (m *Middleware) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		w := &writer{ResponseWriter: rw, mw: m}
-		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, w))
+		// The writer is also the request's context (its parent's, plus the
+		// writer under ctxKey): one allocation fewer on every request than
+		// context.WithValue.
+		w := &writer{ResponseWriter: rw, mw: m, Context: r.Context()}
+		r = r.WithContext(w)
 		w.req = r
 		next.ServeHTTP(w, r)
 		w.commit()

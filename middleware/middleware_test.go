@@ -665,3 +665,30 @@ func TestPanicDoesNotCommit(t *testing.T) {
 		t.Fatalf("%d store calls after a panicking handler, want 0", n)
 	}
 }
+
+func TestRequestContext(t *testing.T) {
+	f := newFixture(t, nil)
+	type outerKey struct{}
+	parent, cancel := context.WithCancel(context.WithValue(context.Background(), outerKey{}, "outer"))
+	r := httptest.NewRequest("GET", "/", nil).WithContext(parent)
+	f.mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		if ctx.Value(outerKey{}) != "outer" {
+			t.Error("a value of the outer context is lost")
+		}
+		if Get(r) == nil || Get(r.WithContext(context.WithValue(ctx, outerKey{}, "x"))) != Get(r) {
+			t.Error("Get through a derived context does not find the session")
+		}
+		child, stop := context.WithCancel(ctx)
+		defer stop()
+		cancel()
+		select {
+		case <-child.Done():
+		case <-time.After(5 * time.Second):
+			t.Error("cancelling the request's context does not reach a derived one")
+		}
+		if !errors.Is(ctx.Err(), context.Canceled) {
+			t.Errorf("request context error %v", ctx.Err())
+		}
+	})).ServeHTTP(httptest.NewRecorder(), r)
+}

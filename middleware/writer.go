@@ -2,6 +2,7 @@ package middleware
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"io"
 	"log/slog"
@@ -33,14 +34,24 @@ const (
 // with them.
 type writer struct {
 	http.ResponseWriter
-	mw  *Middleware
-	req *http.Request
+	context.Context // the request's original context
+	mw              *Middleware
+	req             *http.Request
 
 	mu        sync.Mutex
 	sess      *session.Session // opened on first Get
 	committed bool             // commit has begun
 
 	phase uint8
+}
+
+// Value returns the writer itself for ctxKey, making it the request's
+// context, and defers every other key to the original context.
+func (w *writer) Value(key any) any {
+	if key == (ctxKey{}) {
+		return w
+	}
+	return w.Context.Value(key)
 }
 
 // session opens the request's session on first use. A session first asked
@@ -56,10 +67,10 @@ func (w *writer) session() *session.Session {
 			// ID, so a forged cookie costs no store call.
 			id, _ = w.mw.keys.verify(v)
 		}
-		w.sess = w.mw.mgr.Open(w.req.Context(), id)
+		w.sess = w.mw.mgr.Open(w.Context, id)
 		if w.committed {
 			// Never loaded, so this only marks it committed.
-			_, _ = w.mw.mgr.Commit(w.req.Context(), w.sess)
+			_, _ = w.mw.mgr.Commit(w.Context, w.sess)
 		}
 	}
 	return w.sess
@@ -82,7 +93,7 @@ func (w *writer) commit() bool {
 	if s == nil {
 		return true
 	}
-	res, err := w.mw.mgr.Commit(w.req.Context(), s)
+	res, err := w.mw.mgr.Commit(w.Context, s)
 	if err != nil {
 		w.phase = failed
 		w.mw.fail(w.ResponseWriter, w.req, err)
