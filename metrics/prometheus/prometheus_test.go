@@ -319,3 +319,21 @@ func TestConfig(t *testing.T) {
 		t.Errorf("an op unknown at construction was not counted: %v", got)
 	}
 }
+
+// TestTwoBackends registers a collector per store on one registry, as an
+// application with two session stores would.
+func TestTwoBackends(t *testing.T) {
+	reg := prom.NewRegistry()
+	for _, b := range []string{"postgres", "redis"} {
+		c, err := New(Config{Backend: b, Store: newMemory(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := reg.Register(c); err != nil {
+			t.Fatalf("registering the %s collector: %v", b, err)
+		}
+	}
+	if n, err := testutil.GatherAndCount(reg, liveName); err != nil || n != 2 {
+		t.Fatalf("%d live series, %v; want one per backend", n, err)
+	}
+}
