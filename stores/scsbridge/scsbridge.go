@@ -90,8 +90,9 @@
 //	closer       1 skip (c)                 1 skip (c)
 //	persist      skipped (e)                skipped (e)
 //
-// TestGoredisstore runs scs's goredisstore through Adapt on a real Redis:
-// it passes every case memstore passes, and skips the same capabilities.
+// TestGoredisstore and TestPgxstore run scs's goredisstore and pgxstore
+// through Adapt on a real Redis and PostgreSQL: each passes every case
+// memstore passes through Adapt, and skips the same capabilities.
 //
 // (a) Find returns no expiry, so Load reports none: every case that checks
 // the reported expiry fails. (b) memstore takes no context, so a call with a
