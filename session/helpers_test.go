@@ -130,6 +130,7 @@ type testDoc struct {
 	Created  int64                      `json:"created"`
 	Deadline int64                      `json:"deadline"`
 	Expires  int64                      `json:"expires"`
+	MaxAge   *int64                     `json:"maxAge"`
 	Values   map[string]json.RawMessage `json:"values"`
 }
 
@@ -140,6 +141,7 @@ func (testCodec) Encode(st *State) ([]byte, error) {
 	if st.Cookie.Expires != nil {
 		d.Expires = st.Cookie.Expires.UnixMilli()
 	}
+	d.MaxAge = st.Cookie.OriginalMaxAge
 	for k, v := range st.Values {
 		if r, ok := v.(testRaw); ok {
 			d.Values[k] = json.RawMessage(r)
@@ -160,6 +162,13 @@ func (testCodec) Decode(data []byte, st *State) error {
 		return errors.New("test codec: not a document")
 	}
 	st.Created, st.Deadline = time.UnixMilli(d.Created), time.UnixMilli(d.Deadline)
+	if d.Created == 0 {
+		st.Created = time.Time{}
+	}
+	if d.Deadline == 0 {
+		st.Deadline = time.Time{}
+	}
+	st.Cookie.OriginalMaxAge = d.MaxAge
 	st.Values = map[string]any{}
 	for k, v := range d.Values {
 		st.Values[k] = testRaw(v)

@@ -160,6 +160,9 @@ func New(cfg Config) (*Manager, error) {
 	m.pruner, _ = cfg.Store.(Pruner)
 	m.iter, _ = cfg.Store.(Iterator)
 	m.users, _ = cfg.Store.(UserIndex)
+	if uk, ok := cfg.Store.(UserKeyer); ok && m.users != nil && uk.UserKey() != cfg.UserKey {
+		return nil, fmt.Errorf("session: Config.UserKey is %q but the store finds users under %q; set both to the same key", cfg.UserKey, uk.UserKey())
+	}
 	m.pinger, _ = cfg.Store.(Pinger)
 	return m, nil
 }
@@ -181,15 +184,26 @@ func (m *Manager) Open(ctx context.Context, id string) *Session {
 	return &Session{m: m, ctx: ctx, id: id, loaded: id == "", isNew: id == ""}
 }
 
-// expiry returns when a session active now, with the given absolute
-// deadline, expires.
-func (m *Manager) expiry(now, deadline time.Time) time.Time {
-	if m.cfg.IdleTimeout < 0 {
-		return deadline
+// idleFor returns the idle timeout of the session in st: the window its
+// record carries as the cookie's originalMaxAge (set by SetIdleTimeout, or by
+// a Node app's per-session maxAge), else IdleTimeout. Like express-session, a
+// session keeps the window it was given; a lowered IdleTimeout applies to new
+// sessions, and the absolute timeout bounds the old ones.
+func (m *Manager) idleFor(st *State) time.Duration {
+	if ms := st.Cookie.OriginalMaxAge; ms != nil && *ms > 0 {
+		return time.Duration(*ms) * time.Millisecond
 	}
-	exp := now.Add(m.cfg.IdleTimeout)
-	if !deadline.IsZero() && exp.After(deadline) {
-		return deadline
+	return m.cfg.IdleTimeout
+}
+
+// expiry returns when the session in st, active now, expires.
+func (m *Manager) expiry(now time.Time, st *State) time.Time {
+	if m.cfg.IdleTimeout < 0 {
+		return st.Deadline
+	}
+	exp := now.Add(m.idleFor(st))
+	if !st.Deadline.IsZero() && exp.After(st.Deadline) {
+		return st.Deadline
 	}
 	return exp
 }

@@ -547,3 +547,87 @@ func TestIDs(t *testing.T) {
 		t.Errorf("LogID(%q) = %q", id, l)
 	}
 }
+
+// foreign stores a record as another application (a Node app) writes it: no
+// creation time or deadline, the given per-session maxAge (nil: a
+// browser-session cookie) and a user.
+func (f *fixture) foreign(id string, maxAge *int64, user string) {
+	f.t.Helper()
+	data := fmt.Sprintf(`{"created":0,"deadline":0,"values":{"n":1,"user_id":%q}`, user)
+	if maxAge != nil {
+		data += fmt.Sprintf(`,"maxAge":%d}`, *maxAge)
+	} else {
+		data += `}`
+	}
+	must(f.t, f.st.Save(context.Background(), id, []byte(data), f.clk.now().Add(time.Hour)))
+}
+
+func TestStoredLifetimeIsKept(t *testing.T) {
+	f := newFixture(t, nil)
+	month := (30 * 24 * time.Hour).Milliseconds()
+	f.foreign("remember", &month, "")
+	res := f.request("remember", func(s *Session) { must(t, s.Put("m", 2)) })
+	if want := f.clk.now().Add(7 * 24 * time.Hour); !res.ExpiresAt.Equal(want) || res.BrowserSession {
+		// 30 days of idle, capped by the 7-day absolute deadline Go adds.
+		t.Errorf("a remember-me session saved by Go: %+v, want a persistent cookie to %v", res, want)
+	}
+
+	f.foreign("browser", nil, "")
+	res = f.request("browser", func(s *Session) { must(t, s.Put("m", 2)) })
+	if !res.BrowserSession || !res.ExpiresAt.Equal(f.clk.now().Add(24*time.Hour)) {
+		t.Errorf("a browser-session record saved by Go: %+v, want a browser-session cookie, stored for the idle timeout", res)
+	}
+	f.st.mu.Lock()
+	data := string(f.st.recs["browser"].data)
+	f.st.mu.Unlock()
+	if !strings.Contains(data, `"maxAge":null`) {
+		t.Errorf("the browser-session record lost its kind on save: %s", data)
+	}
+}
+
+func TestSetIdleTimeout(t *testing.T) {
+	f := newFixture(t, func(c *Config) { c.AbsoluteTimeout = 90 * 24 * time.Hour })
+	res := f.request("", func(s *Session) {
+		must(t, s.SetIdleTimeout(30*24*time.Hour))
+		if err := s.SetIdleTimeout(0); err == nil {
+			t.Error("SetIdleTimeout(0) succeeded")
+		}
+	})
+	if want := f.clk.now().Add(30 * 24 * time.Hour); res.Cookie != CookieSet || !res.ExpiresAt.Equal(want) {
+		t.Fatalf("remember-me session: %+v, want saved until %v", res, want)
+	}
+	// Later reads slide by the session's own window, not the default.
+	f.clk.advance(10 * 24 * time.Hour)
+	res = f.request(res.ID, func(s *Session) { _, _ = s.Keys() })
+	if want := f.clk.now().Add(30 * 24 * time.Hour); !res.ExpiresAt.Equal(want) {
+		t.Errorf("touch of a remember-me session: %+v, want %v", res, want)
+	}
+}
+
+func TestForeignSessionLinkedOnLoad(t *testing.T) {
+	f := newFixture(t, nil)
+	f.foreign("node-made", nil, "ana")
+	f.login("ana")
+	n, err := f.m.RevokeUser(context.Background(), "ana")
+	if err != nil || n != 1 {
+		t.Fatalf("before Go saw it: RevokeUser = %d, %v; want only Go's own session", n, err)
+	}
+	f.request("node-made", func(s *Session) { _, _ = s.User() })
+	if n, err := f.m.RevokeUser(context.Background(), "ana"); err != nil || n != 1 {
+		t.Errorf("after Go read it: RevokeUser = %d, %v; want the Node session revoked", n, err)
+	}
+}
+
+type keyedStore struct{ *testStore }
+
+func (keyedStore) UserKey() string { return "userId" }
+
+func TestUserKeyMismatch(t *testing.T) {
+	st := keyedStore{newTestStore(time.Now)}
+	if _, err := New(Config{Store: st, Codec: testCodec{}}); err == nil || !strings.Contains(err.Error(), "userId") {
+		t.Errorf("New with a store keyed on userId and the default UserKey: %v, want an error naming both", err)
+	}
+	if _, err := New(Config{Store: st, Codec: testCodec{}, UserKey: "userId"}); err != nil {
+		t.Errorf("New with matching keys: %v", err)
+	}
+}

@@ -32,6 +32,9 @@ type Session struct {
 	storedExp  time.Time // the record's expiry as loaded
 	state      State
 	userAtLoad string
+	// fromRecord: state.Cookie came from a stored record, whose cookie
+	// kind (persistent or browser-session) is kept.
+	fromRecord bool
 
 	dirty     map[string]struct{} // top-level keys changed
 	renew     bool                // save under a new ID even if unmodified
@@ -59,6 +62,41 @@ type CommitResult struct {
 	Cookie    CookieAction
 	ID        string
 	ExpiresAt time.Time
+	// BrowserSession asks for a cookie without Expires or Max-Age: the
+	// configured kind for a new session, the stored kind for an existing one
+	// (a Node app may have chosen either per session).
+	BrowserSession bool
+}
+
+// browserSession reports whether the session's cookie ends with the
+// browser. The caller holds s.mu.
+func (s *Session) browserSession() bool {
+	switch {
+	case s.state.Cookie.OriginalMaxAge != nil:
+		return false
+	case s.fromRecord:
+		return true
+	}
+	return s.m.cfg.Cookie.BrowserSession
+}
+
+// SetIdleTimeout gives this session its own idle timeout, such as a long
+// one for "remember me". It is kept in the record as the cookie's
+// originalMaxAge, where express-session keeps a per-session maxAge, so a
+// Node app honours it too; the absolute timeout still applies.
+func (s *Session) SetIdleTimeout(d time.Duration) error {
+	if d <= 0 {
+		return fmt.Errorf("session: SetIdleTimeout(%v): want a positive duration", d)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.writable(); err != nil {
+		return err
+	}
+	ms := d.Milliseconds()
+	s.state.Cookie.OriginalMaxAge = &ms
+	s.markDirty("cookie")
+	return nil
 }
 
 // ensureLoaded loads the record on first use. The caller holds s.mu.
@@ -76,8 +114,13 @@ func (s *Session) ensureLoaded() error {
 		if st, ok := s.m.decode(s.ctx, s.id, data); ok {
 			now := s.m.cfg.now()
 			if st.Deadline.IsZero() || now.Before(st.Deadline) {
-				s.state, s.storedExp = st, exp
+				s.state, s.storedExp, s.fromRecord = st, exp, true
 				s.userAtLoad = userOf(st.Values, s.m.cfg.UserKey)
+				if st.Created.IsZero() && s.userAtLoad != "" && s.m.users != nil {
+					// Written by another application, which kept no
+					// user index: link it, so revoking the user finds it.
+					s.m.link(s.ctx, s.userAtLoad, s.id, exp)
+				}
 				return nil
 			}
 			s.m.metrics.SessionEvent(EventAbsoluteExpired, 1)
@@ -264,7 +307,7 @@ func (s *Session) Destroy() error {
 	s.destroyed = true
 	s.renew = false
 	s.dirty = nil
-	s.state = State{}
+	s.state, s.fromRecord = State{}, false
 	return nil
 }
 
@@ -375,13 +418,18 @@ func (m *Manager) saveSession(ctx context.Context, s *Session, now time.Time, us
 	if st.Deadline.IsZero() && m.cfg.AbsoluteTimeout > 0 {
 		st.Deadline = now.Add(m.cfg.AbsoluteTimeout)
 	}
-	exp := m.expiry(now, st.Deadline)
+	exp := m.expiry(now, st)
 	if !exp.After(now) {
 		// Already past its deadline: nothing to save; end it.
 		s.oldID = s.storedID()
 		return CommitResult{}, nil
 	}
-	m.fillCookie(&st.Cookie, now, exp)
+	browser := s.browserSession()
+	idle := m.idleFor(st)
+	if idle < 0 {
+		idle = exp.Sub(now)
+	}
+	m.fillCookie(&st.Cookie, browser, idle, exp)
 	data, err := m.codec.Encode(st)
 	if err != nil {
 		return CommitResult{}, fmt.Errorf("session: encode: %w", err)
@@ -401,8 +449,8 @@ func (m *Manager) saveSession(ctx context.Context, s *Session, now time.Time, us
 			m.unlink(ctx, s.userAtLoad, id)
 		}
 	}
-	s.isNew, s.storedExp, s.dirty, s.renew = false, exp, nil, false
-	return CommitResult{Cookie: CookieSet, ID: id, ExpiresAt: exp}, nil
+	s.isNew, s.storedExp, s.dirty, s.renew, s.fromRecord = false, exp, nil, false, true
+	return CommitResult{Cookie: CookieSet, ID: id, ExpiresAt: exp, BrowserSession: browser}, nil
 }
 
 // storedID is the ID of the record backing s, if any.
@@ -420,7 +468,7 @@ func (m *Manager) touchSession(ctx context.Context, s *Session, now time.Time, u
 	if m.cfg.IdleTimeout < 0 {
 		return CommitResult{}, nil
 	}
-	exp := m.expiry(now, s.state.Deadline)
+	exp := m.expiry(now, &s.state)
 	if exp.Sub(s.storedExp) < m.cfg.TouchInterval {
 		return CommitResult{}, nil
 	}
@@ -431,16 +479,18 @@ func (m *Manager) touchSession(ctx context.Context, s *Session, now time.Time, u
 		m.link(ctx, user, s.id, exp)
 	}
 	s.storedExp = exp
-	return CommitResult{Cookie: CookieSet, ID: s.id, ExpiresAt: exp}, nil
+	return CommitResult{Cookie: CookieSet, ID: s.id, ExpiresAt: exp, BrowserSession: s.browserSession()}, nil
 }
 
 // fillCookie mirrors the cookie settings into the record, as
-// express-session does on every save.
-func (m *Manager) fillCookie(c *Cookie, now, exp time.Time) {
+// express-session does on every save. A stored session keeps its own
+// lifetime: its originalMaxAge (the idle window), or none for a
+// browser-session cookie; a new one gets the configured kind.
+func (m *Manager) fillCookie(c *Cookie, browser bool, idle time.Duration, exp time.Time) {
 	o := m.cfg.Cookie
 	*c = Cookie{Path: o.Path, Domain: o.Domain, Priority: o.Priority}
-	if !o.BrowserSession {
-		ms := exp.Sub(now).Milliseconds()
+	if !browser {
+		ms := idle.Milliseconds()
 		e := exp.UTC()
 		c.OriginalMaxAge, c.Expires = &ms, &e
 	}

@@ -79,6 +79,14 @@ type UserIndex interface {
 	UserSessions(ctx context.Context, user string) ([]string, error)
 }
 
+// UserKeyer is implemented by a UserIndex store that reads a session's user
+// from the stored document itself, under a fixed top-level key. The Manager
+// refuses a Config.UserKey that differs, since every per-user lookup would
+// silently find nothing.
+type UserKeyer interface {
+	UserKey() string
+}
+
 // Pinger is implemented by stores that can check their backend's health.
 type Pinger interface {
 	Ping(ctx context.Context) error

@@ -187,6 +187,7 @@ var (
 	_ session.Pruner       = (*Store)(nil)
 	_ session.Iterator     = (*Store)(nil)
 	_ session.UserIndex    = (*Store)(nil)
+	_ session.UserKeyer    = (*Store)(nil)
 	_ session.Pinger       = (*Store)(nil)
 	_ session.CodecChecker = (*Store)(nil)
 )
@@ -436,6 +437,10 @@ func (s *Store) UnlinkUser(ctx context.Context, user, id string) error {
 	}
 	return ctx.Err()
 }
+
+// UserKey returns the top-level key of sess that UserSessions reads the user
+// from; session.New refuses a Manager whose Config.UserKey differs.
+func (s *Store) UserKey() string { return s.opts.UserKey }
 
 // UserSessions returns the IDs of the unexpired rows whose sess has user as
 // the text of its top-level key Options.UserKey (a JSON number 42 matches
