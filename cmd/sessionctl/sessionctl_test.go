@@ -1,0 +1,391 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/sessionkit/sessionkit/internal/e2e"
+	"github.com/sessionkit/sessionkit/internal/pgtest"
+	"github.com/sessionkit/sessionkit/internal/redistest"
+	"github.com/sessionkit/sessionkit/middleware"
+	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/stores"
+	"github.com/sessionkit/sessionkit/stores/redis"
+)
+
+// ctl runs sessionctl with args and returns its output and exit status.
+func ctl(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var o, e bytes.Buffer
+	code = run(args, &o, &e)
+	return o.String(), e.String(), code
+}
+
+// want fails unless the command exits with code and its standard output
+// holds every string of wants.
+func want(t *testing.T, code int, wants []string, args ...string) string {
+	t.Helper()
+	out, errOut, got := ctl(t, args...)
+	if got != code {
+		t.Fatalf("sessionctl %s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", redactArgs(args), got, code, out, errOut)
+	}
+	for _, w := range wants {
+		if !strings.Contains(out, w) {
+			t.Fatalf("sessionctl %s: stdout lacks %q:\n%s\nstderr:\n%s", redactArgs(args), w, out, errOut)
+		}
+	}
+	return out
+}
+
+func redactArgs(args []string) string {
+	r := make([]string, len(args))
+	for i, a := range args {
+		r[i] = stores.Redact(a)
+	}
+	return strings.Join(r, " ")
+}
+
+func openStore(t *testing.T, raw string) session.Store {
+	t.Helper()
+	st, err := stores.Open(context.Background(), raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func closeStore(t *testing.T, st session.Store) {
+	t.Helper()
+	if err := st.(io.Closer).Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// doc is a session document as the JSON codec writes it, with a user.
+func doc(i int) []byte {
+	return fmt.Appendf(nil, `{"cookie":{"originalMaxAge":3600000,"expires":"2030-01-01T00:00:00.000Z","httpOnly":true,"path":"/"},"user_id":"u%d","n":%d}`, i%7, i)
+}
+
+// seed saves live sessions (expiring in about an hour, at distinct
+// instants) and short-lived ones that have expired when seed returns.
+func seed(t *testing.T, raw string, live, expired int) map[string]time.Time {
+	t.Helper()
+	st := openStore(t, raw)
+	defer closeStore(t, st)
+	ctx := context.Background()
+	ids := make(map[string]time.Time, live)
+	var mu sync.Mutex
+	base := time.Now().Add(time.Hour).Truncate(time.Second)
+	work := make(chan int)
+	errc := make(chan error, 8)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for i := range work {
+				id := session.NewID()
+				exp := base.Add(time.Duration(i) * time.Second)
+				if i >= live {
+					exp = time.Now().Add(1100 * time.Millisecond)
+				}
+				if err := st.Save(ctx, id, doc(i), exp); err != nil {
+					errc <- err
+					return
+				}
+				if i < live {
+					mu.Lock()
+					ids[id] = exp
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	for i := range live + expired {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	select {
+	case err := <-errc:
+		t.Fatal(err)
+	default:
+	}
+	if expired > 0 {
+		// PostgreSQL keeps whole seconds, rounded up.
+		time.Sleep(2100 * time.Millisecond)
+	}
+	return ids
+}
+
+var backends = []struct {
+	name string
+	url  func(testing.TB) string
+}{
+	{"postgres", e2e.PostgresURL},
+	{"redis", e2e.RedisURL},
+	{"bbolt", e2e.BboltURL},
+}
+
+func TestUsage(t *testing.T) {
+	for _, args := range [][]string{
+		nil, {"frobnicate"}, {"check"}, {"count", "a", "b"}, {"migrate", "--from", "memory://"},
+		{"migrate", "--from", "bbolt://x.db", "--to", "bbolt://./x.db"}, {"prune", "--batch", "0", "memory://"},
+		{"cookie"}, {"cookie", "eat"}, {"schema", "extra"},
+	} {
+		if _, _, code := ctl(t, args...); code != exitUsage {
+			t.Errorf("sessionctl %q: exit %d, want %d", args, code, exitUsage)
+		}
+	}
+	_, errOut, code := ctl(t, "check", "mysql://u:pw-S3CRET@h/db")
+	if code != exitDeviation || strings.Contains(errOut, "S3CRET") {
+		t.Errorf("check of an unknown scheme: exit %d, %s", code, errOut)
+	}
+	out, _, _ := ctl(t, "check", "mysql://u:pw-S3CRET@h/db")
+	if !strings.Contains(out, "known schemes are bbolt") || strings.Contains(out, "S3CRET") {
+		t.Errorf("check of an unknown scheme says %q", out)
+	}
+}
+
+func TestSchema(t *testing.T) {
+	want(t, 0, []string{`CREATE TABLE IF NOT EXISTS "app"."web"`, `"IDX_web_expire"`, `"sess" json NOT NULL`},
+		"schema", "--table", "web", "--schema", "app")
+}
+
+func TestCookie(t *testing.T) {
+	const worked = "s%3Aabc.BpxCrWRpvZMh%2Fwk%2Fdjl34N%2Bm%2BVQEU7K%2F5WenLwJCgFU"
+	want(t, 0, []string{worked}, "cookie", "sign", "--secret", "keyboard cat", "abc")
+	out := want(t, 0, []string{"valid, signed with secret #2", "log hash " + session.LogID("abc")},
+		"cookie", "verify", "--secret", "new secret", "--secret", "keyboard cat", worked)
+	if strings.Contains(out, "abc") {
+		t.Errorf("verify showed the ID without --show-id: %s", out)
+	}
+	want(t, 0, []string{"id abc,"}, "cookie", "verify", "--secret", "keyboard cat", "--show-id", worked)
+	want(t, 1, []string{"matches none of the 1 secret(s)"}, "cookie", "verify", "--secret", "other", worked)
+	want(t, 1, []string{"not signed"}, "cookie", "verify", "--secret", "keyboard cat", "abc")
+	want(t, 1, []string{"malformed"}, "cookie", "verify", "--secret", "keyboard cat", "s:abc")
+	want(t, 1, []string{"ok: cookie connect.sid: valid", "error: cookie session: not signed"},
+		"cookie", "verify", "--secret", "keyboard cat", "Cookie: connect.sid="+worked+"; session=plain")
+	want(t, 0, []string{"ok: cookie connect.sid: valid"},
+		"cookie", "verify", "--secret", "keyboard cat", "--name", "connect.sid", "connect.sid="+worked+"; session=plain")
+
+	t.Setenv("SESSION_SECRET", "keyboard cat")
+	signed := strings.TrimSpace(want(t, 0, nil, "cookie", "sign"))
+	id, ok := middleware.Verify(signed, []string{"keyboard cat"})
+	if !ok || len(id) != 32 {
+		t.Fatalf("cookie sign without an ID gave %q", signed)
+	}
+
+	// With --store, the session is looked up.
+	raw := e2e.BboltURL(t)
+	st := openStore(t, raw)
+	if err := st.Save(context.Background(), id, doc(1), time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	closeStore(t, st)
+	want(t, 0, []string{"live in the store until"}, "cookie", "verify", "--store", raw, signed)
+	want(t, 1, []string{"no live session with this ID"}, "cookie", "verify", "--store", raw, middleware.Sign("gone", "keyboard cat"))
+}
+
+func TestCheckCountPrune(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			raw := b.url(t)
+			expired := 3
+			if b.name == "redis" {
+				expired = 0 // Redis deletes them itself
+			}
+			live := seed(t, raw, 5, expired)
+			out := want(t, 0, []string{"info: 5 live sessions", "info: expiries from"}, "check", raw)
+			if strings.Contains(out, "warning") || strings.Contains(out, "error") {
+				t.Errorf("a healthy store has findings:\n%s", out)
+			}
+			if b.name != "redis" {
+				want(t, 0, []string{"3 expired"}, "check", raw)
+			}
+			want(t, 0, []string{"5\n"}, "count", raw)
+			if b.name == "redis" {
+				want(t, 0, []string{"Redis deletes expired sessions itself"}, "prune", raw)
+			} else {
+				want(t, 0, []string{"pruned 3 expired sessions"}, "prune", "--batch", "2", raw)
+				want(t, 0, []string{"pruned 0 expired sessions"}, "prune", raw)
+				want(t, 0, []string{"0 expired"}, "check", raw)
+			}
+			want(t, 0, []string{"5\n"}, "count", raw)
+			if len(live) != 5 {
+				t.Fatalf("seeded %d", len(live))
+			}
+		})
+	}
+}
+
+func TestCheckPostgresDeviations(t *testing.T) {
+	pool := pgtest.Pool(t, nil)
+	schema := pgtest.Schema(t, pool)
+	ctx := context.Background()
+	tbl := pgx.Identifier{schema, "session"}.Sanitize()
+	// connect-pg-simple's table, without the expire index.
+	if _, err := pool.Exec(ctx, `CREATE TABLE `+tbl+` ("sid" varchar NOT NULL COLLATE "default", "sess" json NOT NULL, "expire" timestamp(6) NOT NULL, CONSTRAINT session_pkey PRIMARY KEY (sid))`); err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(pgtest.URL())
+	q := u.Query()
+	q.Set("schema", schema)
+	u.RawQuery = q.Encode()
+	out := want(t, 1, []string{`warning: no index on "expire"`, "info: server TimeZone"}, "check", u.String())
+	if strings.Count(out, "\n") < 4 {
+		t.Errorf("expected one line per finding:\n%s", out)
+	}
+	// A table that is not there is reported, not created.
+	q.Set("table", "absent")
+	q.Set("create_table", "true")
+	u.RawQuery = q.Encode()
+	want(t, 1, []string{"error: cannot open the store"}, "check", u.String())
+	var exists bool
+	if err := pool.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, pgx.Identifier{schema, "absent"}.Sanitize()).Scan(&exists); err != nil || exists {
+		t.Errorf("check created the table (%v, %v)", exists, err)
+	}
+}
+
+func TestCheckRedisWithoutTTL(t *testing.T) {
+	raw := e2e.RedisURL(t)
+	seed(t, raw, 2, 0)
+	prefix := openStore(t, raw).(*redis.Store).Prefix()
+	c := redistest.Client(t)
+	if err := c.Set(context.Background(), prefix+"forever", `{"cookie":{}}`, 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	want(t, 1, []string{"warning: 1 session keys have no expiry", "2 live sessions", "ok: connected to Redis"}, "check", raw)
+}
+
+func TestCheckBbolt(t *testing.T) {
+	raw := e2e.BboltURL(t)
+	seed(t, raw, 4, 0)
+	want(t, 0, []string{"every page of the file is consistent", "4 live sessions"}, "check", raw)
+
+	st := openStore(t, raw)
+	want(t, 1, []string{"locked by another process"}, "check", raw+"&open_timeout=100ms")
+	closeStore(t, st)
+
+	junk := filepath.Join(t.TempDir(), "junk.db")
+	if err := os.WriteFile(junk, bytes.Repeat([]byte("not a database "), 1000), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	want(t, 1, []string{"error: cannot open the store"}, "check", "bbolt://"+junk)
+	want(t, 1, []string{"no such file"}, "check", "bbolt://"+filepath.Join(t.TempDir(), "missing.db"))
+}
+
+// TestMigrate copies a few thousand sessions between every pair of real
+// backends that an operator would move between, then resumes.
+func TestMigrate(t *testing.T) {
+	const n = 2000
+	pairs := []struct{ from, to int }{{1, 0}, {2, 0}, {0, 1}, {0, 2}}
+	for _, p := range pairs {
+		from, to := backends[p.from], backends[p.to]
+		t.Run(from.name+"-to-"+to.name, func(t *testing.T) {
+			src, dst := from.url(t), to.url(t)
+			ids := seed(t, src, n, 0)
+
+			// Copy a quarter first, as an interrupted earlier run would have.
+			ds := openStore(t, dst)
+			i := 0
+			for id, exp := range ids {
+				if i++; i > n/4 {
+					break
+				}
+				if err := ds.Save(context.Background(), id, doc(-1), exp); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// One identical already (data and expiry): skipped as present.
+			for id, exp := range ids {
+				st := openStore(t, src)
+				data, _, _, _ := st.Load(context.Background(), id)
+				closeStore(t, st)
+				if err := ds.Save(context.Background(), id, data, exp); err != nil {
+					t.Fatal(err)
+				}
+				break
+			}
+			closeStore(t, ds)
+
+			want(t, 0, []string{
+				fmt.Sprintf("migrating %d sessions", n),
+				fmt.Sprintf("copied %d, already present 1,", n-1),
+				fmt.Sprintf("verified %d of %d live source sessions", n, n),
+			}, "migrate", "--from", src, "--to", dst, "--workers", "4")
+			want(t, 0, []string{fmt.Sprintf("copied 0, already present %d,", n), fmt.Sprintf("verified %d of %d", n, n)},
+				"migrate", "--to", dst, "--from", src)
+
+			ds = openStore(t, dst)
+			defer closeStore(t, ds)
+			ss := openStore(t, src)
+			defer closeStore(t, ss)
+			for id, exp := range ids {
+				a, _, _, _ := ss.Load(context.Background(), id)
+				b, got, found, err := ds.Load(context.Background(), id)
+				if err != nil || !found || !bytes.Equal(a, b) || !sameExpiry(got, exp) {
+					t.Fatalf("session %s: found %v, %v, expiry %v want %v", session.LogID(id), found, err, got, exp)
+				}
+			}
+			if ui, ok := ds.(session.UserIndex); ok {
+				users, err := ui.UserSessions(context.Background(), "u3")
+				if err != nil || len(users) < n/7-1 {
+					t.Errorf("user u3 has %d sessions at the destination (%v), want about %d", len(users), err, n/7)
+				}
+			}
+			if c, ok := ds.(session.Counter); ok {
+				if got, err := c.Count(context.Background()); err != nil || got != n {
+					t.Errorf("destination count %d, %v; want %d", got, err, n)
+				}
+			}
+		})
+	}
+}
+
+func TestMigrateReportsDifferences(t *testing.T) {
+	src := e2e.BboltURL(t)
+	ids := seed(t, src, 50, 0)
+	dst := "memory://"
+	// memory:// is empty in each process, so every run copies everything;
+	// a source the destination cannot hold must fail, naming no ID.
+	want(t, 0, []string{"copied 50", "verified 50 of 50"}, "migrate", "--from", src, "--to", dst)
+	pg := e2e.PostgresURL(t)
+	st := openStore(t, src)
+	for id := range ids {
+		if err := st.Save(context.Background(), id, []byte("\x00gob bytes"), time.Now().Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		break
+	}
+	closeStore(t, st)
+	out, errOut, code := ctl(t, "migrate", "--from", src, "--to", pg)
+	if code != exitDeviation || !strings.Contains(out, "run the same command again to resume") {
+		t.Fatalf("migrating non-JSON data into PostgreSQL: exit %d\n%s\n%s", code, out, errOut)
+	}
+	for id := range ids {
+		if strings.Contains(errOut, id) {
+			t.Fatalf("an error shows a session ID: %s", errOut)
+		}
+	}
+}
+
+func TestUserOf(t *testing.T) {
+	for in, want := range map[string]string{
+		`{"user_id":"ana"}`: "ana", `{"user_id":42}`: "42", `{"user_id":null}`: "", `{"x":1}`: "",
+		`not json`: "", `{"user_id":{"a":1}}`: "", ``: "",
+	} {
+		if got := userOf([]byte(in), "user_id"); got != want {
+			t.Errorf("userOf(%s) = %q, want %q", in, got, want)
+		}
+	}
+}
