@@ -95,21 +95,32 @@ func TestSignRotationSignsWithFirst(t *testing.T) {
 	}
 }
 
-func TestVerifyDoesNotAllocate(t *testing.T) {
+func TestVerifyAllocations(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector makes sync.Pool drop items")
 	}
-	kr := newKeyring([]string{testSecret, "second secret, for rotation....."})
-	// The second secret is the one that matches, so both are tried.
 	const id = "0123456789abcdefghijklmnopqrstuv"
-	v := "s:" + id + "." + sigText(id, "second secret, for rotation.....")
-	allocs := testing.AllocsPerRun(100, func() {
-		if _, ok := kr.verify(v); !ok {
-			t.Fatal("does not verify")
+	// The second secret is the one that matches, so both are tried.
+	kr := newKeyring([]string{testSecret, "second secret, for rotation....."})
+	tests := []struct {
+		name   string
+		value  string
+		ok     bool
+		allocs float64
+	}{
+		{"raw", "s:" + id + "." + sigText(id, "second secret, for rotation....."), true, 0},
+		{"encoded: the ID only", Sign(id, "second secret, for rotation....."), true, 1},
+		{"forged", Sign(id, "an unknown secret"), false, 0},
+	}
+	for _, tt := range tests {
+		allocs := testing.AllocsPerRun(100, func() {
+			if got, ok := kr.verify(tt.value); ok != tt.ok || (ok && got != id) {
+				t.Fatalf("%s: verify = %q, %v", tt.name, got, ok)
+			}
+		})
+		if allocs != tt.allocs {
+			t.Errorf("%s: verify allocates %v times, want %v", tt.name, allocs, tt.allocs)
 		}
-	})
-	if allocs != 0 {
-		t.Fatalf("verify of an unencoded value allocates %v times, want 0", allocs)
 	}
 }
 

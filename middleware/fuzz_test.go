@@ -2,6 +2,8 @@ package middleware
 
 import (
 	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -18,6 +20,14 @@ func FuzzVerify(f *testing.F) {
 		value, found := readCookie(http.Header{"Cookie": {header}}, "connect.sid")
 		if !found && value != "" {
 			t.Fatalf("no cookie but value %q", value)
+		}
+		dec, decoded := decodeValue(nil, value)
+		if want, err := url.PathUnescape(value); err == nil && strings.Contains(value, "%") {
+			if !decoded || string(dec) != want {
+				t.Fatalf("decodeValue(%q) = %q, %v; PathUnescape gives %q", value, dec, decoded, want)
+			}
+		} else if decoded || string(dec) != value {
+			t.Fatalf("decodeValue(%q) = %q, %v; want it kept as received", value, dec, decoded)
 		}
 		id, ok := Verify(value, []string{secret})
 		kid, kok := kr.verify(value)
