@@ -389,3 +389,35 @@ func TestUserOf(t *testing.T) {
 		}
 	}
 }
+
+// TestMigrateTiming copies SESSIONKIT_MIGRATE_BENCH sessions (100000 when
+// set to "1") from Redis and from bbolt into PostgreSQL and logs how long
+// each pass took. It is a measurement, not part of the normal suite:
+//
+//	SESSIONKIT_MIGRATE_BENCH=1 go test -run TestMigrateTiming -v ./cmd/sessionctl
+func TestMigrateTiming(t *testing.T) {
+	v := os.Getenv("SESSIONKIT_MIGRATE_BENCH")
+	if v == "" {
+		t.Skip("set SESSIONKIT_MIGRATE_BENCH=1 (or a session count) to time migrate with 100000 sessions")
+	}
+	n := 100000
+	if v != "1" {
+		if _, err := fmt.Sscan(v, &n); err != nil || n < 1 {
+			t.Fatalf("SESSIONKIT_MIGRATE_BENCH=%q", v)
+		}
+	}
+	for _, from := range backends[1:] {
+		t.Run(from.name+"-to-postgres", func(t *testing.T) {
+			src, dst := from.url(t), e2e.PostgresURL(t)
+			start := time.Now()
+			seed(t, src, n, 0)
+			t.Logf("seeded %d sessions in %s in %v", n, from.name, time.Since(start).Round(time.Millisecond))
+			start = time.Now()
+			out := want(t, 0, []string{fmt.Sprintf("verified %d of %d", n, n)}, "migrate", "--from", src, "--to", dst)
+			t.Logf("sessionctl migrate %s -> postgres, %d sessions: %v in all\n%s", from.name, n, time.Since(start).Round(time.Millisecond), out)
+			start = time.Now()
+			out = want(t, 0, []string{fmt.Sprintf("already present %d", n)}, "migrate", "--from", src, "--to", dst, "--no-verify")
+			t.Logf("resumed run, nothing left to copy: %v\n%s", time.Since(start).Round(time.Millisecond), out)
+		})
+	}
+}
