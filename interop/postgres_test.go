@@ -688,13 +688,10 @@ func TestPostgresOddIDs(t *testing.T) {
 // chose per session: a browser-session cookie (maxAge null, stored as
 // "originalMaxAge":null,"expires":null) and a "remember me" session given a
 // longer maxAge than the app's default. Go reads both, and its reads never
-// shorten the longer expiry Node stored.
-//
-// Not asserted, because the two differ today: express-session keeps a loaded
-// session's own cookie when it saves, while a Go save rewrites the record's
-// cookie from the Go configuration (originalMaxAge = IdleTimeout, persistent),
-// so a Go change cuts a remembered session down to IdleTimeout and turns a
-// browser-session cookie into a persistent one.
+// shorten the longer expiry Node stored. A Go save keeps the session's own
+// lifetime, as express-session does: the browser-session cookie stays one
+// (no Expires, "originalMaxAge":null), and the remembered session keeps its
+// originalMaxAge, bounded only by Go's absolute timeout.
 func TestPostgresNodeCookieLifetimes(t *testing.T) {
 	e := newPGEnv(t, "")
 	browserP := e.node(t, time.Hour, []string{secretNew}, map[string]string{"COOKIE_MAX_AGE": "session"})
@@ -722,6 +719,13 @@ func TestPostgresNodeCookieLifetimes(t *testing.T) {
 		if _, after := e.mustRow(t, id); after != exp {
 			t.Errorf("a Go read moved the expire of a browser-session session from %d to %d", exp, after)
 		}
+		r = b.must(200, "POST", goURL+"/set", map[string]any{"theme": "dark"})
+		if len(r.SetCookie) != 1 || strings.Contains(r.SetCookie[0], "Expires=") || strings.Contains(r.SetCookie[0], "Max-Age=") {
+			t.Errorf("a Go save of a browser-session session set %s; want one cookie without Expires", fmtCookies(r.SetCookie))
+		}
+		if doc, _ := e.mustRow(t, id); !strings.Contains(doc, `"originalMaxAge":null,"expires":null`) || !strings.Contains(doc, `"theme":"dark"`) {
+			t.Errorf("after a Go save the row is %s; want the change and a browser-session cookie still", doc)
+		}
 	})
 
 	t.Run("remember-me", func(t *testing.T) {
@@ -740,6 +744,15 @@ func TestPostgresNodeCookieLifetimes(t *testing.T) {
 		if _, after := e.mustRow(t, id); after != exp {
 			t.Errorf("a Go read moved a remembered session's expire from %s to %s",
 				time.Unix(exp, 0).UTC(), time.Unix(after, 0).UTC())
+		}
+		b.must(200, "POST", goURL+"/set", map[string]any{"theme": "dark"})
+		doc, after := e.mustRow(t, id)
+		if want := strconv.FormatInt(month.Milliseconds(), 10); !strings.Contains(doc, `"originalMaxAge":`+want) {
+			t.Errorf("after a Go save the row is %s; want originalMaxAge %s kept", doc, want)
+		}
+		// Go's default absolute timeout (7 days) bounds what Node gave a month.
+		if left := time.Until(time.Unix(after, 0)); left < 7*24*time.Hour-time.Hour || left > 7*24*time.Hour+time.Minute {
+			t.Errorf("after a Go save the remembered session expires in %v; want the 7-day absolute timeout", left)
 		}
 	})
 }

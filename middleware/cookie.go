@@ -238,10 +238,9 @@ type cookieSpec struct {
 	name string
 	// attrs is the attribute text shared by set and clear, without Secure
 	// (which may depend on the request) and without Expires.
-	attrs       string
-	secure      bool
-	browserOnly bool
-	tail        string // attributes written after Secure
+	attrs  string
+	secure bool
+	tail   string // attributes written after Secure
 }
 
 func newCookieSpec(o session.CookieOptions) cookieSpec {
@@ -276,24 +275,24 @@ func newCookieSpec(o session.CookieOptions) cookieSpec {
 		t.WriteString("; Priority=High")
 	}
 	return cookieSpec{
-		name:        o.Name,
-		attrs:       b.String(),
-		secure:      o.Secure,
-		browserOnly: o.BrowserSession,
-		tail:        t.String(),
+		name:   o.Name,
+		attrs:  b.String(),
+		secure: o.Secure,
+		tail:   t.String(),
 	}
 }
 
-// setCookie renders the Set-Cookie header that stores value until exp.
-// Only Expires is written, as express-session does; Max-Age is left out.
-func (c *cookieSpec) setCookie(value string, exp time.Time, secure bool) string {
+// setCookie renders the Set-Cookie header that stores value until exp, or
+// until the browser closes when browser is set. Only Expires is written, as
+// express-session does; Max-Age is left out.
+func (c *cookieSpec) setCookie(value string, exp time.Time, browser, secure bool) string {
 	var b strings.Builder
 	b.Grow(len(c.name) + len(value) + len(c.attrs) + len(c.tail) + 48)
 	b.WriteString(c.name)
 	b.WriteByte('=')
 	b.WriteString(value)
 	b.WriteString(c.attrs)
-	if !c.browserOnly {
+	if !browser {
 		b.WriteString("; Expires=")
 		var buf [len(http.TimeFormat)]byte
 		b.Write(exp.UTC().AppendFormat(buf[:0], http.TimeFormat))

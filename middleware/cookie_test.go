@@ -193,7 +193,7 @@ func TestSetCookieText(t *testing.T) {
 				tt.edit(&o)
 			}
 			c := newCookieSpec(o)
-			if got := c.setCookie("VAL", exp, tt.secure); got != tt.set {
+			if got := c.setCookie("VAL", exp, o.BrowserSession, tt.secure); got != tt.set {
 				t.Errorf("set:\n got %s\nwant %s", got, tt.set)
 			}
 			if got := c.clearCookie(tt.secure); got != tt.gone {

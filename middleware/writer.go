@@ -105,7 +105,7 @@ func (w *writer) commit() bool {
 	addVary(h)
 	switch res.Cookie {
 	case session.CookieSet:
-		h.Add("Set-Cookie", w.mw.cookie.setCookie(w.mw.keys.sign(res.ID), res.ExpiresAt, w.mw.secure(w.req)))
+		h.Add("Set-Cookie", w.mw.cookie.setCookie(w.mw.keys.sign(res.ID), res.ExpiresAt, res.BrowserSession, w.mw.secure(w.req)))
 		noStore(h)
 	case session.CookieClear:
 		h.Add("Set-Cookie", w.mw.cookie.clearCookie(w.mw.secure(w.req)))
