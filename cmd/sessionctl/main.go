@@ -182,6 +182,10 @@ type openOptions struct {
 	noCreate bool
 	// pruneBatch, when positive, sets the batch size of Prune.
 	pruneBatch int
+	// poolConns, when positive, sizes a PostgreSQL pool that the URL does
+	// not size itself: pgx's default (the CPU count, at least 4) would make
+	// concurrent workers wait for connections.
+	poolConns int
 	// mustExist refuses a bbolt file that does not exist rather than
 	// creating an empty one.
 	mustExist bool
@@ -201,6 +205,9 @@ func open(ctx context.Context, rawURL string, o openOptions) (*target, error) {
 		}
 		if o.pruneBatch > 0 {
 			rawURL = setParam(rawURL, "prune_batch", fmt.Sprint(o.pruneBatch))
+		}
+		if o.poolConns > 0 && !query(rawURL).Has("pool_max_conns") {
+			rawURL = setParam(rawURL, "pool_max_conns", fmt.Sprint(o.poolConns))
 		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)

@@ -58,12 +58,12 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return status(usagef("--from and --to name the same store"), stderr)
 	}
 
-	src, err := open(ctx, *from, openOptions{noCreate: true, mustExist: true})
+	src, err := open(ctx, *from, openOptions{noCreate: true, mustExist: true, poolConns: 2})
 	if err != nil {
 		return status(fmt.Errorf("source: %w", err), stderr)
 	}
 	defer src.Close()
-	dst, err := open(ctx, *to, openOptions{})
+	dst, err := open(ctx, *to, openOptions{poolConns: *workers})
 	if err != nil {
 		return status(fmt.Errorf("destination: %w", err), stderr)
 	}

@@ -1,0 +1,38 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestProgress(t *testing.T) {
+	var b bytes.Buffer
+	p := newProgress(&b, "pruning", 200)
+	if p.tty {
+		t.Fatal("a buffer taken for a terminal")
+	}
+	p.tty = true
+	p.last = time.Time{}
+	p.set(50)
+	if got := b.String(); !strings.HasPrefix(got, "\r\x1b[Kpruning [#######                       ]  25% 50/200") {
+		t.Errorf("bar %q", got)
+	}
+	p.set(60) // within 100ms: not redrawn
+	if strings.Contains(b.String(), "60/200") {
+		t.Error("redrawn too often")
+	}
+	p.finish(200)
+	if got := b.String(); !strings.HasSuffix(got, "\n") || !strings.Contains(got, "100% 200/200") {
+		t.Errorf("finish %q", got)
+	}
+
+	b.Reset()
+	p = newProgress(&b, "copying", 0)
+	p.last = time.Time{}
+	p.set(7)
+	if got := b.String(); !strings.HasPrefix(got, "copying: 7 after") || !strings.HasSuffix(got, "\n") || strings.Contains(got, "\r") {
+		t.Errorf("plain line %q", got)
+	}
+}
