@@ -1,0 +1,49 @@
+package stores_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/stores"
+	"github.com/sessionkit/sessionkit/stores/memory"
+)
+
+func ExampleOpen() {
+	// In a program: stores.Open(ctx, os.Getenv("SESSION_STORE")), with
+	// SESSION_STORE such as postgres://app@db/app?create_table=true or
+	// bbolt:///var/lib/app/sessions.db.
+	st, err := stores.Open(context.Background(), "memory://?prune_interval=off")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer st.(io.Closer).Close()
+	fmt.Printf("%T\n", st)
+
+	// An unknown scheme's error lists the known ones.
+	_, err = stores.Open(context.Background(), "mongodb://db/app")
+	fmt.Println(errors.Is(err, stores.ErrUnknownScheme))
+	// Output:
+	// *memory.Store
+	// true
+}
+
+func ExampleRegister() {
+	// A third-party driver joins Open with its own scheme.
+	stores.Register("tmpmem", func(ctx context.Context, rawURL string) (session.Store, error) {
+		return memory.New(memory.WithPruneInterval(time.Hour)), nil
+	})
+	st, err := stores.Open(context.Background(), "tmpmem://")
+	fmt.Println(err == nil)
+	st.(io.Closer).Close()
+	// Output: true
+}
+
+func ExampleRedact() {
+	fmt.Println(stores.Redact("postgres://app:s3cret@db.internal/app?sslmode=require"))
+	// Output: postgres://app:xxxxx@db.internal/app?sslmode=require
+}
