@@ -392,7 +392,8 @@ func TestUserOf(t *testing.T) {
 
 // TestMigrateTiming copies SESSIONKIT_MIGRATE_BENCH sessions (100000 when
 // set to "1") from Redis and from bbolt into PostgreSQL and logs how long
-// each pass took. It is a measurement, not part of the normal suite:
+// each pass took; SESSIONKIT_MIGRATE_WORKERS sets --workers. It is a
+// measurement, not part of the normal suite:
 //
 //	SESSIONKIT_MIGRATE_BENCH=1 go test -run TestMigrateTiming -v ./cmd/sessionctl
 func TestMigrateTiming(t *testing.T) {
@@ -413,7 +414,11 @@ func TestMigrateTiming(t *testing.T) {
 			seed(t, src, n, 0)
 			t.Logf("seeded %d sessions in %s in %v", n, from.name, time.Since(start).Round(time.Millisecond))
 			start = time.Now()
-			out := want(t, 0, []string{fmt.Sprintf("verified %d of %d", n, n)}, "migrate", "--from", src, "--to", dst)
+			args := []string{"migrate", "--from", src, "--to", dst}
+			if w := os.Getenv("SESSIONKIT_MIGRATE_WORKERS"); w != "" {
+				args = append(args, "--workers", w)
+			}
+			out := want(t, 0, []string{fmt.Sprintf("verified %d of %d", n, n)}, args...)
 			t.Logf("sessionctl migrate %s -> postgres, %d sessions: %v in all\n%s", from.name, n, time.Since(start).Round(time.Millisecond), out)
 			start = time.Now()
 			out = want(t, 0, []string{fmt.Sprintf("already present %d", n)}, "migrate", "--from", src, "--to", dst, "--no-verify")
