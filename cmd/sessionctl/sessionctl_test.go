@@ -150,6 +150,19 @@ func TestUsage(t *testing.T) {
 	if code != exitDeviation || strings.Contains(errOut, "S3CRET") {
 		t.Errorf("check of an unknown scheme: exit %d, %s", code, errOut)
 	}
+	src := e2e.BboltURL(t)
+	seed(t, src, 1, 0)
+	for _, args := range [][]string{
+		{"migrate", "--from", src, "--to", "redis://:pw-S3CRET@127.0.0.1:1/0?dial_timeout=200ms"},
+		{"migrate", "--from", src, "--to", "postgres://u:pw-S3CRET@127.0.0.1:1/db?connect_timeout=1"},
+		{"count", "postgres://u:pw-S3CRET@127.0.0.1:1/db?connect_timeout=1"},
+		{"cookie", "verify", "--secret", "x", "--store", "redis://:pw-S3CRET@127.0.0.1:1/0?dial_timeout=200ms", "s:a.b"},
+	} {
+		out, errOut, code := ctl(t, args...)
+		if code == exitOK || strings.Contains(out+errOut, "S3CRET") {
+			t.Errorf("sessionctl %s: exit %d, output shows the password:\n%s%s", args[0], code, out, errOut)
+		}
+	}
 	out, _, _ := ctl(t, "check", "mysql://u:pw-S3CRET@h/db")
 	if !strings.Contains(out, "known schemes are bbolt") || strings.Contains(out, "S3CRET") {
 		t.Errorf("check of an unknown scheme says %q", out)
