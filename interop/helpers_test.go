@@ -368,9 +368,13 @@ func revokeScenario(t *testing.T, node, goURL string, m *session.Manager, nodeIn
 		creator string
 	}
 	var victims []victim
-	for _, app := range []struct{ side, url string }{{"node", node}, {"node", node}, {"go", goURL}} {
+	for _, app := range []struct{ side, url string }{{"node", node}, {"node", node}, {"go", goURL}, {"node, then read by go", node}} {
 		b := newBrowser(t)
 		b.login(app.url, "rita")
+		if app.side == "node, then read by go" {
+			// Go links a session another app wrote when it first loads it.
+			b.must(200, "GET", goURL+"/session", nil)
+		}
 		victims = append(victims, victim{b, app.side})
 	}
 	other := newBrowser(t)
@@ -383,7 +387,7 @@ func revokeScenario(t *testing.T, node, goURL string, m *session.Manager, nodeIn
 	if err != nil {
 		t.Fatalf("RevokeUser: %v", err)
 	}
-	want := 1
+	want := 2 // the Go-made session and the Node-made one Go has read
 	if nodeIndexed {
 		want = len(victims)
 	}
