@@ -23,14 +23,15 @@ func (*Codec) Decode(data []byte, st *session.State) error {
 	}
 	// One copy of the document backs every key, Raw and cookie string: the
 	// caller keeps data.
-	d := decoder{doc: string(data)}
+	d := decoder{doc: string(data), block: new(block)}
+	d.texts = d.block.texts[:0]
 	values := make(map[string]any, 8)
 	if !d.document(values) {
 		return invalid(data)
 	}
 	out := session.State{Values: values}
 	if d.cookie.present {
-		if err := d.cookie.decode(&out.Cookie); err != nil {
+		if err := d.cookie.decode(&out.Cookie, &d.block.cookie); err != nil {
 			return err
 		}
 	}
@@ -68,9 +69,17 @@ func invalid(data []byte) error {
 // valid (so a syntax error is reported before a bad cookie, as ever).
 type decoder struct {
 	doc    string
-	texts  []string // what the Raws point at, one allocation for the first eight
+	block  *block
+	texts  []string // what the Raws point at, in block for the first eight
 	cookie cookieFields
 	meta   metaFields
+}
+
+// block is what a Decode allocates beside the document and the map, in one
+// allocation.
+type block struct {
+	cookie cookieScalars
+	texts  [8]string
 }
 
 // cookieFields holds the JSON text of each cookie member; "" when absent,
@@ -121,9 +130,6 @@ func (d *decoder) document(values map[string]any) bool {
 		default:
 			if i = skipValue(s, i, 1); i < 0 {
 				return false
-			}
-			if d.texts == nil {
-				d.texts = make([]string, 0, 8)
 			}
 			// Earlier Raws keep pointing into the old array if this grows it.
 			d.texts = append(d.texts, s[start:i])
@@ -238,18 +244,18 @@ func text(q string) string {
 
 func isNull(v string) bool { return v == "" || v == "null" }
 
-// cookieScalars holds the cookie's pointed-to fields in one allocation.
+// cookieScalars holds the values the cookie's pointer fields point at.
 type cookieScalars struct {
 	originalMaxAge                int64
 	expires                       time.Time
 	partitioned, secure, httpOnly bool
 }
 
-func (f *cookieFields) decode(c *session.Cookie) error {
+// decode reads the cookie into c, pointing its pointer fields into sc.
+func (f *cookieFields) decode(c *session.Cookie, sc *cookieScalars) error {
 	if !f.object {
 		return malformed("cookie is not an object")
 	}
-	sc := new(cookieScalars)
 	if v := f.originalMaxAge; !isNull(v) {
 		n, err := decodeInt(v)
 		if err != nil {
@@ -396,6 +402,9 @@ func decodeInt(v string) (int64, error) {
 	if len(v) == 0 || (v[0] != '-' && (v[0] < '0' || v[0] > '9')) {
 		return 0, errors.New("is not a number")
 	}
+	if n, ok := smallInt(v); ok {
+		return n, nil
+	}
 	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
 		return n, nil
 	}
@@ -404,6 +413,29 @@ func decodeInt(v string) (int64, error) {
 		return 0, errors.New("is out of range")
 	}
 	return int64(f), nil
+}
+
+// smallInt reads an integer of at most 18 digits, which cannot overflow an
+// int64, without strconv's generality; ok is false for anything else.
+func smallInt(v string) (n int64, ok bool) {
+	d := v
+	if len(d) > 0 && d[0] == '-' {
+		d = d[1:]
+	}
+	if len(d) == 0 || len(d) > 18 {
+		return 0, false
+	}
+	for i := 0; i < len(d); i++ {
+		c := d[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if len(d) < len(v) {
+		n = -n
+	}
+	return n, true
 }
 
 func (f *metaFields) decode() (created, deadline time.Time, err error) {

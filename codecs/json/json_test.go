@@ -4,6 +4,7 @@ import (
 	"bytes"
 	stdjson "encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -765,5 +766,59 @@ func BenchmarkReencode(b *testing.B) {
 		if _, err := c.Encode(&st); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkRead is the codec's share of a request that reads one value:
+// Decode of the document, then DecodeTo of an int.
+func BenchmarkRead(b *testing.B) {
+	c := json.New()
+	st := benchState()
+	st.Values["n"] = 41
+	data, err := c.Encode(st)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		var st session.State
+		if err := c.Decode(data, &st); err != nil {
+			b.Fatal(err)
+		}
+		var n int
+		if err := st.Values["n"].(session.Raw).DecodeTo(&n); err != nil || n != 41 {
+			b.Fatal(n, err)
+		}
+	}
+}
+
+func BenchmarkDecodeTo(b *testing.B) {
+	var st session.State
+	doc := `{"n":41,"s":"q0bVbqnN6lR7K4uBSrX1k9sM","u":{"id":1234,"email":"ada@example.com","roles":["admin","dev"]}}`
+	if err := json.New().Decode([]byte(doc), &st); err != nil {
+		b.Fatal(err)
+	}
+	for _, tc := range []struct {
+		key string
+		dst func() any
+	}{
+		{"n", func() any { return new(int) }},
+		{"s", func() any { return new(string) }},
+		{"n", func() any { return new(any) }},
+		{"u", func() any { return new(benchUser) }},
+	} {
+		b.Run(fmt.Sprintf("%s-%T", tc.key, tc.dst()), func(b *testing.B) {
+			r := st.Values[tc.key].(session.Raw)
+			dst := tc.dst()
+			b.ReportAllocs()
+			for b.Loop() {
+				if p, ok := dst.(*any); ok {
+					*p = nil // as Get[any] starts
+				}
+				if err := r.DecodeTo(dst); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -168,6 +168,9 @@ func parseInt(v string, bits int, dst any) (n int64, null bool, err error) {
 	case 'n':
 		return 0, true, nil
 	case '0':
+		if n, ok := smallInt(v); ok && bits == 64 {
+			return n, false, nil
+		}
 		if n, err := strconv.ParseInt(v, 10, bits); err == nil {
 			return n, false, nil
 		}

@@ -1,6 +1,9 @@
 package json
 
-import "unicode/utf8"
+import (
+	"math/bits"
+	"unicode/utf8"
+)
 
 // The scanner validates JSON text in one pass and accepts exactly what
 // utf8.Valid and encoding/json.Valid together accept: the grammar of RFC 8259,
@@ -50,19 +53,21 @@ var plain = func() (t [256]bool) {
 
 const lsb, msb = 0x0101010101010101, 0x8080808080808080
 
-// special8 reports whether one of the eight bytes of x is a control byte, a
-// quote, a backslash or a non-ASCII byte, with the word-at-a-time tests of
-// "Bit Twiddling Hacks" (a byte below n: (x-n*lsb)&^x&msb; a zero byte:
-// (x-lsb)&^x&msb). It is exact about whether there is one, not where.
-func special8(x uint64) bool {
+// special8 flags with their top bit the bytes of the little-endian word x
+// that are control bytes, quotes, backslashes or non-ASCII, with the
+// word-at-a-time tests of "Bit Twiddling Hacks" (a byte below n:
+// (x-n*lsb)&^x&msb; a zero byte: (x-lsb)&^x&msb). A borrow can flag a byte
+// after a flagged one, never before, so the lowest flag is exact.
+func special8(x uint64) uint64 {
 	const ctl, quote, bslash = 0x20 * lsb, '"' * lsb, '\\' * lsb
-	return ((x-ctl)&^x|(x^quote-lsb)&^(x^quote)|(x^bslash-lsb)&^(x^bslash)|x)&msb != 0
+	return ((x-ctl)&^x | (x^quote-lsb)&^(x^quote) | (x^bslash-lsb)&^(x^bslash) | x) & msb
 }
 
+// load64 reads s[i:i+8] as a little-endian word, in one load.
 func load64(s string, i int) uint64 {
-	_ = s[i+7]
-	return uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-		uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
 // skipString reads the string that opens at s[i] (a quote). escaped reports
@@ -70,17 +75,18 @@ func load64(s string, i int) uint64 {
 func skipString(s string, i int) (end int, escaped bool) {
 	i++
 	for {
-		// Eight plain bytes at a time: no control byte, quote, backslash or
-		// non-ASCII byte in the word.
+		// Eight bytes at a time up to the first that is not plain.
 		for i+8 <= len(s) {
-			if special8(load64(s, i)) {
-				break
+			if m := special8(load64(s, i)); m != 0 {
+				i += bits.TrailingZeros64(m) / 8
+				goto look
 			}
 			i += 8
 		}
 		for i < len(s) && plain[s[i]] {
 			i++
 		}
+	look:
 		switch c := at(s, i); {
 		case c == '"':
 			return i + 1, escaped
