@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/sessionkit/sessionkit/internal/e2e"
 	"github.com/sessionkit/sessionkit/internal/pgtest"
@@ -423,6 +424,10 @@ func TestMigrateTiming(t *testing.T) {
 	for _, from := range backends[1:] {
 		t.Run(from.name+"-to-postgres", func(t *testing.T) {
 			src, dst := from.url(t), e2e.PostgresURL(t)
+			if from.name == "redis" {
+				c := redistest.Client(t)
+				t.Cleanup(func() { unlinkPrefix(t, c, query(src).Get("prefix")) })
+			}
 			start := time.Now()
 			seed(t, src, n, 0)
 			t.Logf("seeded %d sessions in %s in %v", n, from.name, time.Since(start).Round(time.Millisecond))
@@ -437,5 +442,31 @@ func TestMigrateTiming(t *testing.T) {
 			out = want(t, 0, []string{fmt.Sprintf("already present %d", n)}, "migrate", "--from", src, "--to", dst, "--no-verify")
 			t.Logf("resumed run, nothing left to copy: %v\n%s", time.Since(start).Round(time.Millisecond), out)
 		})
+	}
+}
+
+// unlinkPrefix deletes the keys under prefix in pipelined batches: the
+// one-key-at-a-time cleanup of redistest is too slow for 100000 keys.
+func unlinkPrefix(t *testing.T, c *goredis.Client, prefix string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	iter := c.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+	var batch []string
+	flush := func() {
+		if len(batch) > 0 {
+			if err := c.Unlink(ctx, batch...).Err(); err != nil {
+				t.Logf("unlink: %v", err)
+			}
+			batch = batch[:0]
+		}
+	}
+	for iter.Next(ctx) {
+		if batch = append(batch, iter.Val()); len(batch) == 1000 {
+			flush()
+		}
+	}
+	flush()
+	if err := iter.Err(); err != nil {
+		t.Logf("scan: %v", err)
 	}
 }
