@@ -27,6 +27,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -243,12 +244,34 @@ func (t *target) openBbolt(o openOptions) error {
 			return usagef("open_timeout=%q is not a duration", s)
 		}
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout})
+	mode := os.FileMode(0o600)
+	if s := q.Get("mode"); s != "" {
+		m, err := strconv.ParseUint(s, 8, 32)
+		if err != nil || m > 0o777 {
+			return usagef("mode=%q is not an octal permission such as 0600", s)
+		}
+		mode = os.FileMode(m)
+	}
+	db, err := bolt.Open(path, mode, &bolt.Options{Timeout: timeout})
 	if err != nil {
 		if errors.Is(err, bolt.ErrTimeout) {
 			return fmt.Errorf("bbolt: %s is locked by another process (a running server?); stop it first", path)
 		}
 		return fmt.Errorf("bbolt: %s: %w", path, err)
+	}
+	if o.mustExist {
+		// New would create the buckets; a file without them is another
+		// application's, or the bucket parameter is wrong.
+		err := db.View(func(tx *bolt.Tx) error {
+			if tx.Bucket([]byte(t.bucket+"/data")) == nil {
+				return fmt.Errorf("bbolt: %s holds no sessions under bucket %q (another application's file, or a different bucket= parameter?)", path, t.bucket)
+			}
+			return nil
+		})
+		if err != nil {
+			db.Close()
+			return err
+		}
 	}
 	st, err := bbolt.New(db, bopts)
 	if err != nil {

@@ -290,6 +290,11 @@ func TestCheckBbolt(t *testing.T) {
 	want(t, 1, []string{"locked by another process"}, "check", raw+"&open_timeout=100ms")
 	closeStore(t, st)
 
+	// Twice: the first check must not have created the buckets.
+	for range 2 {
+		want(t, 1, []string{`holds no sessions under bucket "other"`}, "check", raw+"&bucket=other")
+	}
+
 	junk := filepath.Join(t.TempDir(), "junk.db")
 	if err := os.WriteFile(junk, bytes.Repeat([]byte("not a database "), 1000), 0o600); err != nil {
 		t.Fatal(err)
