@@ -380,7 +380,18 @@ func parseMillisZ(s string) (t time.Time, ok bool) {
 		hour < 0 || hour > 23 || minute < 0 || minute > 59 || sec < 0 || sec > 59 || ms < 0 {
 		return t, false
 	}
-	return time.Date(year, time.Month(month), day, hour, minute, sec, ms*1e6, time.UTC), true
+	// Days since 1970-01-01 of the proleptic Gregorian date, by eras of 400
+	// years that start on March 1 (year ≥ 0 here, so no negative division).
+	y := year
+	if month <= 2 {
+		y--
+	}
+	era := (y + 400) / 400 // shifted by one era so that y = -1 divides down
+	yoe := y + 400 - era*400
+	mp := (month + 9) % 12 // March is 0
+	doe := yoe*365 + yoe/4 - yoe/100 + (153*mp+2)/5 + day - 1
+	days := (era-1)*146097 + doe - 719468
+	return time.Unix(int64(days)*86400+int64(hour*3600+minute*60+sec), int64(ms)*1e6).UTC(), true
 }
 
 func daysIn(month, year int) int {

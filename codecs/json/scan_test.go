@@ -178,6 +178,18 @@ func TestParseMillisZ(t *testing.T) {
 	}
 }
 
+func TestParseMillisZCalendar(t *testing.T) {
+	for _, year := range []int{0, 1, 3, 4, 99, 100, 399, 400, 401, 1600, 1899, 1900, 1969, 1970, 2000, 2024, 2026, 2100, 9999} {
+		for d := time.Date(year, 1, 1, 0, 0, 0, 0, time.UTC); d.Year() == year; d = d.AddDate(0, 0, 1) {
+			want := d.Add(23*time.Hour + 59*time.Minute + 59*time.Second + 999*time.Millisecond)
+			s := want.Format("2006-01-02T15:04:05.000Z")
+			if got, ok := parseMillisZ(s); !ok || got != want {
+				t.Fatalf("parseMillisZ(%q) = %v, %v; want %v", s, got, ok, want)
+			}
+		}
+	}
+}
+
 // sameTime checks that parseMillisZ takes only what time.Parse takes, with
 // the same result.
 func sameTime(t *testing.T, s string) {
