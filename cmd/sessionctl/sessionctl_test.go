@@ -279,6 +279,9 @@ func TestCheckRedisWithoutTTL(t *testing.T) {
 		t.Fatal(err)
 	}
 	want(t, 1, []string{"warning: 1 session keys have no expiry", "2 live sessions", "ok: connected to Redis"}, "check", raw)
+	// migrate copies the two live ones and says why the third stays behind.
+	want(t, 0, []string{"copied 2,", "warning: 1 source sessions have no expiry and were not copied", "verified 2 of 2"},
+		"migrate", "--from", raw, "--to", e2e.BboltURL(t))
 }
 
 func TestCheckBbolt(t *testing.T) {
