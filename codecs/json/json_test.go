@@ -650,7 +650,9 @@ func FuzzDecode(f *testing.F) {
 		isObject := utf8.Valid(data) && stdjson.Unmarshal(data, &ref) == nil && ref != nil
 
 		var st session.State
-		if err := c.Decode(data, &st); err != nil {
+		err := c.Decode(data, &st)
+		sameAsReference(t, data, &st, err)
+		if err != nil {
 			if !errors.Is(err, json.ErrMalformed) {
 				t.Fatalf("Decode error %v does not wrap ErrMalformed", err)
 			}
