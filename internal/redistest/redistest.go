@@ -140,9 +140,18 @@ func DeletePrefix(ctx context.Context, c goredis.UniversalClient, prefix string)
 		if err := iter.Err(); err != nil {
 			return err
 		}
-		for _, k := range keys {
-			// One key per DEL: Cluster keys of one master span many slots.
-			if err := n.Del(ctx, k).Err(); err != nil {
+		// One key per DEL (a Cluster master's keys span many slots), sent
+		// in pipelined batches so a large prefix is gone in a few round trips.
+		for len(keys) > 0 {
+			batch := keys[:min(len(keys), 500)]
+			keys = keys[len(batch):]
+			_, err := n.Pipelined(ctx, func(p goredis.Pipeliner) error {
+				for _, k := range batch {
+					p.Del(ctx, k)
+				}
+				return nil
+			})
+			if err != nil {
 				return err
 			}
 		}
