@@ -21,7 +21,9 @@ type Raw struct {
 
 // DecodeTo decodes the value into dst, a non-nil pointer, as json.Unmarshal
 // does. A value whose JSON type does not fit dst gives an error wrapping
-// session.ErrType.
+// session.ErrType. Scalars read into *int, *int64, *float64, *string, *bool
+// and an empty *any take a path without reflection and give the same
+// results and errors; everything else goes through encoding/json.
 func (r Raw) DecodeTo(dst any) error {
 	if done, err := decodeScalar(r.text(), dst); done {
 		return err

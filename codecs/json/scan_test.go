@@ -117,6 +117,9 @@ func sameDecode(t *testing.T, v string) {
 	for i := range got {
 		gerr := r.DecodeTo(got[i])
 		werr := r.unmarshal(want[i])
+		if gerr != nil && len(v) >= 5 && strings.Contains(gerr.Error(), v) {
+			t.Errorf("DecodeTo(%q into %T) error quotes the value: %v", v, got[i], gerr)
+		}
 		if fmt.Sprint(gerr) != fmt.Sprint(werr) {
 			t.Errorf("DecodeTo(%q into %T) error = %v, encoding/json %v", v, got[i], gerr, werr)
 		}
