@@ -75,18 +75,18 @@ func load64(s string, i int) uint64 {
 func skipString(s string, i int) (end int, escaped bool) {
 	i++
 	for {
-		// Eight bytes at a time up to the first that is not plain.
+		// Eight bytes at a time up to the first that is not plain; the byte
+		// loop then stops at once, or takes the last few bytes of s.
 		for i+8 <= len(s) {
 			if m := special8(load64(s, i)); m != 0 {
 				i += bits.TrailingZeros64(m) / 8
-				goto look
+				break
 			}
 			i += 8
 		}
 		for i < len(s) && plain[s[i]] {
 			i++
 		}
-	look:
 		switch c := at(s, i); {
 		case c == '"':
 			return i + 1, escaped
