@@ -20,9 +20,7 @@ package bbolt
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -334,7 +332,7 @@ func (s *Store) Load(ctx context.Context, id string) ([]byte, time.Time, bool, e
 	}
 	exp, data, ok := decode(v)
 	if !ok {
-		s.log.Warn("bbolt: unreadable session record", "file", s.path, "id_hash", hashID(id))
+		s.log.Warn("bbolt: unreadable session record", "file", s.path, "session", session.LogID(id))
 		return nil, time.Time{}, false, nil
 	}
 	if exp <= uint64(time.Now().UnixNano()) {
@@ -466,12 +464,6 @@ func nanos(t time.Time) uint64 {
 		return math.MaxInt64
 	}
 	return uint64(t.UnixNano())
-}
-
-// hashID names a session in logs without revealing its ID.
-func hashID(id string) string {
-	h := sha256.Sum256([]byte(id))
-	return hex.EncodeToString(h[:4])
 }
 
 var (
