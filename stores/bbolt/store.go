@@ -76,7 +76,9 @@ type Options struct {
 	// Verify makes Open run bbolt's consistency check over every page, so a
 	// damaged file fails Open rather than making a later read panic (bbolt
 	// panics on some damaged pages). It reads the whole file; the default,
-	// false, reads only what opening needs.
+	// false, reads only what opening needs. bbolt's check can itself fault
+	// on some damaged page contents, ending the process; to examine a file
+	// you do not trust, run `sessionctl check` (a process of its own) first.
 	Verify bool
 
 	// Bolt passes further options to bolt.Open; its Timeout is replaced by
