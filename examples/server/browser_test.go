@@ -125,7 +125,13 @@ func TestBrowser(t *testing.T) {
 	}
 	loggedIn := c.Value
 
-	do(ctx, t, "count", chromedp.Click(chromedp.CSS("#count-btn")), chromedp.WaitVisible(chromedp.CSS("#count")))
+	// #count is on the page already: mark this page, and wait for #count on
+	// a page without the mark, or the reload below can abort the POST's
+	// redirect still in flight.
+	do(ctx, t, "count",
+		chromedp.Evaluate[chromedp.Void](`void (document.body.dataset.stale = "1")`),
+		chromedp.Click(chromedp.CSS("#count-btn")),
+		chromedp.WaitVisible(chromedp.CSS("body:not([data-stale]) #count")))
 	do(ctx, t, "reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#user")))
 	if got := text(ctx, t, "#count"); got != "1" {
 		t.Errorf("after reload the counter is %q, want 1", got)
