@@ -16,7 +16,8 @@ type execer interface {
 // Options.PruneBatch rows, each its own transaction, and returns how many it
 // deleted. Rows locked by a concurrent writer are skipped, not waited for.
 // "Now" is fixed when Prune starts, so it ends even while rows keep
-// expiring.
+// expiring. Between batches it rests as long as the last batch took, so a
+// large prune leaves live requests most of the server.
 func (s *Store) Prune(ctx context.Context) (int64, error) {
 	if err := s.checkOpen(); err != nil {
 		return 0, err
