@@ -595,3 +595,46 @@ func checkValues(t testing.TB, where string, got, want map[string]any) {
 }
 
 func fmtCookies(lines []string) string { return fmt.Sprintf("%q", lines) }
+
+// app is one side of a shared-session pair: its name and base URL.
+type app struct{ name, url string }
+
+// logoutCases logs in at one app and out at another, for each pair, and
+// checks that neither app serves the session afterwards and that stored no
+// longer finds its record.
+func logoutCases(t *testing.T, node, goURL string, pairs [][2]app, stored func(t *testing.T, id string) bool) {
+	t.Helper()
+	for _, p := range pairs {
+		login, logout := p[0], p[1]
+		t.Run(login.name+"-login-"+logout.name+"-logout", func(t *testing.T) {
+			b := newBrowser(t)
+			id := b.login(login.url, "frank")
+			kept := b.with()
+			b.must(200, "POST", logout.url+"/logout", nil)
+			for _, u := range []string{node, goURL} {
+				if r := kept.do("GET", u+"/session", nil); r.Status != 401 {
+					t.Errorf("%s still serves the session after logout: status %d, body %s", u, r.Status, r.Body)
+				}
+			}
+			if stored(t, id) {
+				t.Errorf("the session's record is still stored after logout")
+			}
+		})
+	}
+}
+
+// sameDocument logs the same user in on both sides and checks that they
+// store the same document, byte for byte, apart from the expiry instants and
+// sessionkit's metadata; doc reads a session's stored document.
+func sameDocument(t *testing.T, node, goURL string, doc func(t *testing.T, id string) string) {
+	t.Helper()
+	t.Run("same-document", func(t *testing.T) {
+		bn, bg := newBrowser(t), newBrowser(t)
+		nodeDoc, goDoc := doc(t, bn.login(node, "grace")), doc(t, bg.login(goURL, "grace"))
+		t.Logf("node stored %s", nodeDoc)
+		t.Logf("  go stored %s", goDoc)
+		if n, g := normalizeDoc(nodeDoc), normalizeDoc(goDoc); n != g {
+			t.Errorf("the same login stores different documents (expiry and metadata masked):\nnode %s\n  go %s", n, g)
+		}
+	})
+}

@@ -263,40 +263,12 @@ func TestPostgresBothWays(t *testing.T) {
 		})
 	}
 
-	for _, tc := range []struct{ name, loginAt, logoutAt string }{
-		{"node-login-go-logout", node, goURL},
-		{"go-login-node-logout", goURL, node},
-		{"node-login-node-logout", node, node},
-		{"go-login-go-logout", goURL, goURL},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			b := newBrowser(t)
-			id := b.login(tc.loginAt, "frank")
-			kept := b.with()
-			b.must(200, "POST", tc.logoutAt+"/logout", nil)
-			for _, app := range []string{node, goURL} {
-				if r := kept.do("GET", app+"/session", nil); r.Status != 401 {
-					t.Errorf("%s still serves the session after logout: status %d, body %s", app, r.Status, r.Body)
-				}
-			}
-			if _, _, found := e.row(t, id); found {
-				t.Errorf("the session's row is still stored after logout")
-			}
-		})
-	}
-
-	// The same login on both sides stores the same document, byte for byte,
-	// apart from the expiry instants and sessionkit's metadata.
-	t.Run("same-document", func(t *testing.T) {
-		bn, bg := newBrowser(t), newBrowser(t)
-		nodeDoc := first(e.mustRow(t, bn.login(node, "grace")))
-		goDoc := first(e.mustRow(t, bg.login(goURL, "grace")))
-		t.Logf("node stored %s", nodeDoc)
-		t.Logf("  go stored %s", goDoc)
-		if n, g := normalizeDoc(nodeDoc), normalizeDoc(goDoc); n != g {
-			t.Errorf("the same login stores different documents (expiry and metadata masked):\nnode %s\n  go %s", n, g)
-		}
+	n, g := app{"node", node}, app{"go", goURL}
+	logoutCases(t, node, goURL, [][2]app{{n, g}, {g, n}, {n, n}, {g, g}}, func(t *testing.T, id string) bool {
+		_, _, found := e.row(t, id)
+		return found
 	})
+	sameDocument(t, node, goURL, func(t *testing.T, id string) string { return first(e.mustRow(t, id)) })
 
 	// Both sides read the same Cookie headers the same way: which of
 	// several connect.sid cookies counts, quoting, encodings.

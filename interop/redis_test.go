@@ -176,34 +176,12 @@ func TestRedisBothWays(t *testing.T) {
 		checkValues(t, "go", b.session(goURL).Session, roundTrip(want))
 	})
 
-	for _, tc := range []struct{ name, loginAt, logoutAt string }{
-		{"node-login-go-logout", node, goURL},
-		{"go-login-node-logout", goURL, node},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			b := newBrowser(t)
-			id := b.login(tc.loginAt, "frank")
-			kept := b.with()
-			b.must(200, "POST", tc.logoutAt+"/logout", nil)
-			for _, app := range []string{node, goURL} {
-				if r := kept.do("GET", app+"/session", nil); r.Status != 401 {
-					t.Errorf("%s still serves the session after logout: status %d, body %s", app, r.Status, r.Body)
-				}
-			}
-			if _, _, found := e.value(t, id); found {
-				t.Errorf("the session's key still exists after logout")
-			}
-		})
-	}
-
-	t.Run("same-document", func(t *testing.T) {
-		bn, bg := newBrowser(t), newBrowser(t)
-		nodeDoc := first(e.mustValue(t, bn.login(node, "grace")))
-		goDoc := first(e.mustValue(t, bg.login(goURL, "grace")))
-		if n, g := normalizeDoc(nodeDoc), normalizeDoc(goDoc); n != g {
-			t.Errorf("the same login stores different documents (expiry and metadata masked):\nnode %s\n  go %s", n, g)
-		}
+	n, g := app{"node", node}, app{"go", goURL}
+	logoutCases(t, node, goURL, [][2]app{{n, g}, {g, n}}, func(t *testing.T, id string) bool {
+		_, _, found := e.value(t, id)
+		return found
 	})
+	sameDocument(t, node, goURL, func(t *testing.T, id string) string { return first(e.mustValue(t, id)) })
 }
 
 // TestRedisTouch checks that a read on either side keeps a session alive on
