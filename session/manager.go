@@ -45,7 +45,7 @@ type Config struct {
 	// never session data. The default is slog.Default().
 	Logger *slog.Logger
 	// Metrics receives store call timings and session events. The default
-	// discards them.
+	// discards them, and store calls then go untimed.
 	Metrics Metrics
 
 	// now is the clock, replaceable in this package's tests.
@@ -87,6 +87,9 @@ type Manager struct {
 	codec   Codec
 	log     *slog.Logger
 	metrics Metrics
+	// timed: a Metrics sink was configured, so store calls are timed; without
+	// one the clock is not read for them.
+	timed bool
 
 	counter Counter
 	pruner  Pruner
@@ -152,10 +155,11 @@ func New(cfg Config) (*Manager, error) {
 	if cfg.Metrics == nil {
 		cfg.Metrics = nopMetrics{}
 	}
+	_, nop := cfg.Metrics.(nopMetrics)
 	if cfg.now == nil {
 		cfg.now = time.Now
 	}
-	m := &Manager{cfg: cfg, store: cfg.Store, codec: cfg.Codec, log: cfg.Logger, metrics: cfg.Metrics}
+	m := &Manager{cfg: cfg, store: cfg.Store, codec: cfg.Codec, log: cfg.Logger, metrics: cfg.Metrics, timed: !nop}
 	m.counter, _ = cfg.Store.(Counter)
 	m.pruner, _ = cfg.Store.(Pruner)
 	m.iter, _ = cfg.Store.(Iterator)
@@ -213,7 +217,7 @@ func (m *Manager) Count(ctx context.Context) (int64, error) {
 	if m.counter == nil {
 		return 0, fmt.Errorf("%w: %T does not implement session.Counter", ErrUnsupported, m.store)
 	}
-	start := time.Now()
+	start := m.start()
 	n, err := m.counter.Count(ctx)
 	m.observe(ctx, OpCount, "", start, err)
 	return n, err
@@ -225,7 +229,7 @@ func (m *Manager) Prune(ctx context.Context) (int64, error) {
 	if m.pruner == nil {
 		return 0, fmt.Errorf("%w: %T does not implement session.Pruner", ErrUnsupported, m.store)
 	}
-	start := time.Now()
+	start := m.start()
 	n, err := m.pruner.Prune(ctx)
 	m.observe(ctx, OpPrune, "", start, err)
 	if n > 0 {
@@ -250,9 +254,20 @@ func (m *Manager) Close() error {
 	return nil
 }
 
+// start returns the time a store call starts, for observe; zero when no
+// Metrics sink would receive its latency.
+func (m *Manager) start() time.Time {
+	if m.timed {
+		return time.Now()
+	}
+	return time.Time{}
+}
+
 // observe records one store call in metrics and logs its failure.
 func (m *Manager) observe(ctx context.Context, op Op, id string, start time.Time, err error) {
-	m.metrics.StoreCall(op, time.Since(start), err)
+	if m.timed {
+		m.metrics.StoreCall(op, time.Since(start), err)
+	}
 	if err != nil && !errors.Is(err, context.Canceled) {
 		attrs := []slog.Attr{slog.String("op", string(op)), slog.String("err", err.Error())}
 		if id != "" {
@@ -263,7 +278,7 @@ func (m *Manager) observe(ctx context.Context, op Op, id string, start time.Time
 }
 
 func (m *Manager) load(ctx context.Context, id string) ([]byte, time.Time, bool, error) {
-	start := time.Now()
+	start := m.start()
 	data, exp, found, err := m.store.Load(ctx, id)
 	m.observe(ctx, OpLoad, id, start, err)
 	if err != nil {
@@ -273,7 +288,7 @@ func (m *Manager) load(ctx context.Context, id string) ([]byte, time.Time, bool,
 }
 
 func (m *Manager) save(ctx context.Context, id string, data []byte, exp time.Time) error {
-	start := time.Now()
+	start := m.start()
 	err := m.store.Save(ctx, id, data, exp)
 	m.observe(ctx, OpSave, id, start, err)
 	if err != nil {
@@ -283,7 +298,7 @@ func (m *Manager) save(ctx context.Context, id string, data []byte, exp time.Tim
 }
 
 func (m *Manager) touch(ctx context.Context, id string, exp time.Time) error {
-	start := time.Now()
+	start := m.start()
 	err := m.store.Touch(ctx, id, exp)
 	m.observe(ctx, OpTouch, id, start, err)
 	if err != nil {
@@ -293,7 +308,7 @@ func (m *Manager) touch(ctx context.Context, id string, exp time.Time) error {
 }
 
 func (m *Manager) delete(ctx context.Context, id string) error {
-	start := time.Now()
+	start := m.start()
 	err := m.store.Delete(ctx, id)
 	m.observe(ctx, OpDelete, id, start, err)
 	if err != nil {
@@ -304,16 +319,16 @@ func (m *Manager) delete(ctx context.Context, id string) error {
 
 // decode turns a stored record into a State. An undecodable record is
 // reported and treated as missing, so one corrupt row never fails a request.
-func (m *Manager) decode(ctx context.Context, id string, data []byte) (State, bool) {
-	var st State
-	if err := m.codec.Decode(data, &st); err != nil {
+func (m *Manager) decode(ctx context.Context, id string, data []byte, st *State) bool {
+	if err := m.codec.Decode(data, st); err != nil {
+		*st = State{} // a codec may have filled part of it
 		m.metrics.SessionEvent(EventUndecodable, 1)
 		m.log.LogAttrs(ctx, slog.LevelWarn, "session record undecodable; treated as missing",
 			slog.String("session", LogID(id)), slog.String("codec", m.codec.Name()), slog.String("err", err.Error()))
-		return State{}, false
+		return false
 	}
 	if st.Values == nil {
 		st.Values = map[string]any{}
 	}
-	return st, true
+	return true
 }

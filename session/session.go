@@ -30,6 +30,7 @@ type Session struct {
 	loadErr    error
 	isNew      bool      // no stored record backs this session
 	storedExp  time.Time // the record's expiry as loaded
+	loadedAt   time.Time // when the record was loaded: the request's activity time
 	state      State
 	userAtLoad string
 	// fromRecord: state.Cookie came from a stored record, whose cookie
@@ -111,10 +112,11 @@ func (s *Session) ensureLoaded() error {
 		return err
 	}
 	if found {
-		if st, ok := s.m.decode(s.ctx, s.id, data); ok {
+		if s.m.decode(s.ctx, s.id, data, &s.state) {
+			st := &s.state
 			now := s.m.cfg.now()
 			if st.Deadline.IsZero() || now.Before(st.Deadline) {
-				s.state, s.storedExp, s.fromRecord = st, exp, true
+				s.storedExp, s.fromRecord, s.loadedAt = exp, true, now
 				s.userAtLoad = userOf(st.Values, s.m.cfg.UserKey)
 				if st.Created.IsZero() && s.userAtLoad != "" && s.m.users != nil {
 					// Written by another application, which kept no
@@ -123,6 +125,7 @@ func (s *Session) ensureLoaded() error {
 				}
 				return nil
 			}
+			s.state = State{}
 			s.m.metrics.SessionEvent(EventAbsoluteExpired, 1)
 			// Past its absolute deadline: remove it now rather than wait
 			// for its idle expiry. A failure here is logged and harmless.
@@ -374,18 +377,19 @@ func (m *Manager) Commit(ctx context.Context, s *Session) (CommitResult, error) 
 		}
 		return CommitResult{}, nil
 	}
-	now := m.cfg.now()
 	user := userOf(s.state.Values, m.cfg.UserKey)
 
 	var res CommitResult
 	switch {
 	case len(s.dirty) > 0 || s.renew:
 		var err error
-		if res, err = m.saveSession(ctx, s, now, user); err != nil {
+		if res, err = m.saveSession(ctx, s, m.cfg.now(), user); err != nil {
 			return CommitResult{}, err
 		}
 	case !s.isNew:
-		return m.touchSession(ctx, s, now, user)
+		// An unmodified session slides from the moment it was loaded, which
+		// saves reading the clock twice on the read path.
+		return m.touchSession(ctx, s, s.loadedAt, user)
 	}
 	if s.oldID != "" {
 		if err := m.delete(ctx, s.oldID); err != nil {

@@ -19,13 +19,13 @@ type Info struct {
 // missing or stale; both are logged, and stale links are filtered out when
 // read, so neither fails the request.
 func (m *Manager) link(ctx context.Context, user, id string, exp time.Time) {
-	start := time.Now()
+	start := m.start()
 	err := m.users.LinkUser(ctx, user, id, exp)
 	m.observe(ctx, OpUsers, id, start, err)
 }
 
 func (m *Manager) unlink(ctx context.Context, user, id string) {
-	start := time.Now()
+	start := m.start()
 	err := m.users.UnlinkUser(ctx, user, id)
 	m.observe(ctx, OpUsers, id, start, err)
 }
@@ -40,7 +40,7 @@ func (m *Manager) UserSessions(ctx context.Context, user string) ([]Info, error)
 	if user == "" {
 		return nil, nil
 	}
-	start := time.Now()
+	start := m.start()
 	ids, err := m.users.UserSessions(ctx, user)
 	m.observe(ctx, OpUsers, "", start, err)
 	if err != nil {
@@ -57,8 +57,8 @@ func (m *Manager) UserSessions(ctx context.Context, user string) ([]Info, error)
 			m.unlink(ctx, user, id)
 			continue
 		}
-		st, ok := m.decode(ctx, id, data)
-		if !ok || userOf(st.Values, m.cfg.UserKey) != user {
+		var st State
+		if !m.decode(ctx, id, data, &st) || userOf(st.Values, m.cfg.UserKey) != user {
 			m.unlink(ctx, user, id)
 			continue
 		}
