@@ -19,7 +19,10 @@ import (
 // first, so drift in the server's speed hits both alike. It reports each
 // side's median and ours÷raw, serially and with 8 goroutines.
 //
-//	go test -run '^$' -bench Interleaved -benchtime 4000x ./stores/postgres/
+//	go test -run '^$' -bench Interleaved -benchtime 20000x ./stores/postgres/
+//
+// Fewer iterations let the first, slower requests after seeding weigh on the
+// medians.
 func BenchmarkInterleaved(b *testing.B) {
 	e := newBenchEnv(b)
 	ctx := context.Background()
