@@ -631,3 +631,77 @@ func TestUserKeyMismatch(t *testing.T) {
 		t.Errorf("New with matching keys: %v", err)
 	}
 }
+
+// durationMetrics records the latency of each store call.
+type durationMetrics struct {
+	mu   sync.Mutex
+	took map[Op]time.Duration
+}
+
+func (m *durationMetrics) StoreCall(op Op, d time.Duration, _ error) {
+	m.mu.Lock()
+	m.took[op] += d
+	m.mu.Unlock()
+}
+
+func (*durationMetrics) SessionEvent(Event, int64) {}
+
+// slowLoadStore takes at least delay to load.
+type slowLoadStore struct {
+	*testStore
+	delay time.Duration
+}
+
+func (s slowLoadStore) Load(ctx context.Context, id string) ([]byte, time.Time, bool, error) {
+	time.Sleep(s.delay)
+	return s.testStore.Load(ctx, id)
+}
+
+func TestStoreCallsAreTimedForAMetricsSink(t *testing.T) {
+	const delay = 5 * time.Millisecond
+	met := &durationMetrics{took: map[Op]time.Duration{}}
+	f := newFixture(t, func(c *Config) {
+		c.Store = slowLoadStore{c.Store.(*testStore), delay}
+		c.Metrics = met
+	})
+	res := f.request("", func(s *Session) { must(t, s.Put("n", 1)) })
+	f.request(res.ID, func(s *Session) {
+		if _, err := Get[int](s, "n"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	met.mu.Lock()
+	defer met.mu.Unlock()
+	if got := met.took[OpLoad]; got < delay {
+		t.Errorf("load latency reported as %v, want at least %v", got, delay)
+	}
+	if _, ok := met.took[OpSave]; !ok {
+		t.Error("the save was not reported")
+	}
+}
+
+func TestUnmodifiedSessionSlidesFromItsLoadTime(t *testing.T) {
+	f := newFixture(t, func(c *Config) {
+		c.IdleTimeout = time.Hour
+		c.TouchInterval = 10 * time.Minute
+		c.AbsoluteTimeout = -1
+	})
+	res := f.request("", func(s *Session) { must(t, s.Put("n", 1)) })
+	f.clk.advance(20 * time.Minute)
+	loadedAt := f.clk.now()
+	s := f.m.Open(context.Background(), res.ID)
+	if _, err := Get[int](s, "n"); err != nil {
+		t.Fatal(err)
+	}
+	f.clk.advance(5 * time.Minute) // a slow handler
+	got, err := f.m.Commit(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Cookie != CookieSet || !got.ExpiresAt.Equal(loadedAt.Add(time.Hour)) {
+		t.Fatalf("commit = %+v, want a touch to %v (an hour after the load)", got, loadedAt.Add(time.Hour))
+	}
+	if n := f.st.count("touch"); n != 1 {
+		t.Fatalf("%d touches, want 1", n)
+	}
+}
