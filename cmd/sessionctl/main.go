@@ -7,6 +7,8 @@
 //	                                delete expired sessions, in batches
 //	sessionctl migrate --from URL --to URL [--workers N] [--force] [--user-key K]
 //	                                copy every live session with its expiry
+//	sessionctl revoke --user U [--user-key K] [--scan] [--dry-run] URL
+//	                                end every live session of a user
 //	sessionctl schema [--table T] [--schema S] [--user-index]
 //	                                print the PostgreSQL SQL
 //	sessionctl cookie verify|sign …  check or mint a signed session cookie
@@ -51,6 +53,9 @@ commands:
   prune [--batch N] URL           delete expired sessions in batches of N
   migrate --from URL --to URL     copy live sessions with their expiry, then verify
           [--workers N] [--force] [--user-key KEY] [--no-verify]
+  revoke --user U URL             end every live session of a user (log out everywhere)
+          [--user-key KEY] [--scan] [--dry-run]
+                                  --scan reads every session, finding those no index links
   schema [--table T] [--schema S] [--user-index]
                                   print the PostgreSQL table SQL
   cookie verify [--secret S]... [--name NAME] [--store URL] VALUE
@@ -89,6 +94,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = runPrune(ctx, args, stdout, stderr)
 	case "migrate":
 		return runMigrate(ctx, args, stdout, stderr)
+	case "revoke":
+		err = runRevoke(ctx, args, stdout, stderr)
 	case "schema":
 		err = runSchema(args, stdout, stderr)
 	case "cookie":
