@@ -21,7 +21,7 @@ import (
 func init() {
 	Register("postgres", openPostgres)
 	Register("postgresql", openPostgres)
-	for _, s := range []string{"redis", "rediss", "redis+cluster", "rediss+cluster"} {
+	for _, s := range []string{"redis", "rediss", "redis+cluster", "rediss+cluster", "redis+sentinel", "rediss+sentinel"} {
 		Register(s, openRedis)
 	}
 	Register("bbolt", openBbolt)
@@ -277,7 +277,7 @@ func Backend(rawURL string) string {
 	switch scheme {
 	case "postgres", "postgresql":
 		return "postgres"
-	case "redis", "rediss", "redis+cluster", "rediss+cluster":
+	case "redis", "rediss", "redis+cluster", "rediss+cluster", "redis+sentinel", "rediss+sentinel":
 		return "redis"
 	}
 	return scheme

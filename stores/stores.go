@@ -8,6 +8,8 @@
 //	postgres://, postgresql://     stores/postgres (pgx connection URL)
 //	redis://, rediss://            stores/redis, one node, or a Cluster with addr= parameters
 //	redis+cluster://, rediss+cluster://   stores/redis, a Cluster: host1:port,host2:port,…
+//	redis+sentinel://, rediss+sentinel:// stores/redis, the master that Sentinels at
+//	                               host1:port,host2:port,… know as ?master_name=
 //	bbolt:///abs/path.db           stores/bbolt, an absolute path
 //	bbolt://rel/path.db            stores/bbolt, relative to the working directory
 //	memory://                      stores/memory, in this process only
@@ -118,7 +120,7 @@ func Open(ctx context.Context, rawURL string) (session.Store, error) {
 
 // Redact returns rawURL with its password, if any, replaced by "xxxxx", for
 // logs and messages. It handles URLs net/url cannot parse, such as a
-// redis+cluster URL listing several hosts.
+// redis+cluster or redis+sentinel URL listing several hosts.
 func Redact(rawURL string) string {
 	if pw := password(rawURL); pw != "" {
 		rawURL = hide(rawURL, pw)

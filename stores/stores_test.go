@@ -57,7 +57,7 @@ func TestUnknownSchemeListsKnown(t *testing.T) {
 		if !errors.Is(err, stores.ErrUnknownScheme) {
 			t.Fatalf("Open(%q) = %v, want ErrUnknownScheme", raw, err)
 		}
-		for _, s := range []string{"bbolt", "memory", "postgres", "postgresql", "redis", "redis+cluster", "rediss"} {
+		for _, s := range []string{"bbolt", "memory", "postgres", "postgresql", "redis", "redis+cluster", "redis+sentinel", "rediss"} {
 			if !strings.Contains(err.Error(), s) {
 				t.Errorf("Open(%q) error %q does not list %q", raw, err, s)
 			}
@@ -232,6 +232,8 @@ func TestPasswordNeverShown(t *testing.T) {
 		"redis://default:" + pw + "@127.0.0.1:1/0?bogus=1",
 		"rediss://:" + pw + "@[::1/0",
 		"redis+cluster://u:" + pw + "@127.0.0.1:1,127.0.0.1:2/?dial_timeout=1s",
+		"redis+sentinel://u:" + pw + "@127.0.0.1:1,127.0.0.1:2/?master_name=m&dial_timeout=1s&dialer_retries=1&max_retries=-1",
+		"redis+sentinel://127.0.0.1:1/?master_name=m&dial_timeout=1s&dialer_retries=1&max_retries=-1&password=" + pw,
 		"redis://u:" + url.QueryEscape(pw+"/?#") + "@127.0.0.1:1/0?dial_timeout=1s",
 		"mysql://u:" + pw + "@127.0.0.1/db",
 	}
@@ -279,7 +281,7 @@ func TestRegister(t *testing.T) {
 
 func TestBackend(t *testing.T) {
 	for raw, want := range map[string]string{
-		"postgresql://x": "postgres", "REDISS://x": "redis", "redis+cluster://a,b": "redis",
+		"postgresql://x": "postgres", "REDISS://x": "redis", "redis+cluster://a,b": "redis", "rediss+sentinel://a,b": "redis",
 		"bbolt://x.db": "bbolt", "memory://": "memory", "custom://": "custom",
 	} {
 		if got := stores.Backend(raw); got != want {

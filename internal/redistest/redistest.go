@@ -1,6 +1,7 @@
 // Package redistest connects tests to real Redis servers: the single node of
-// SESSIONKIT_REDIS_URL, the Cluster of SESSIONKIT_REDIS_CLUSTER, or a
-// throwaway Cluster started by scripts/redis-cluster.sh. It also hands out
+// SESSIONKIT_REDIS_URL, the Cluster of SESSIONKIT_REDIS_CLUSTER, the
+// Sentinel-watched master of SESSIONKIT_REDIS_SENTINEL, or a throwaway
+// Cluster started by scripts/redis-cluster.sh. It also hands out
 // random key prefixes whose keys are deleted when the test ends.
 //
 // When a server is unreachable the test fails if CI is "true" and is skipped
@@ -77,6 +78,18 @@ func ClusterSeeds(t testing.TB) []string {
 		Unavailable(t, "SESSIONKIT_REDIS_CLUSTER is unset; run: export SESSIONKIT_REDIS_CLUSTER=$(scripts/redis-cluster.sh start | tail -n 1)")
 	}
 	return seeds
+}
+
+// SentinelURL returns SESSIONKIT_REDIS_SENTINEL, a redis+sentinel:// URL
+// such as scripts/redis-sentinel.sh prints, failing or skipping the test
+// when it is unset.
+func SentinelURL(t testing.TB) string {
+	t.Helper()
+	v := strings.TrimSpace(os.Getenv("SESSIONKIT_REDIS_SENTINEL"))
+	if v == "" {
+		Unavailable(t, "SESSIONKIT_REDIS_SENTINEL is unset; run: export SESSIONKIT_REDIS_SENTINEL=$(scripts/redis-sentinel.sh start | tail -n 1)")
+	}
+	return v
 }
 
 // Cluster returns a client of the Redis Cluster seeded by

@@ -20,7 +20,7 @@ import (
 )
 
 // failoverBase is the first port of the private cluster TestFailover starts,
-// away from the shared one on 7000-7005.
+// away from the shared one on 7000-7005 and the Sentinel setup on 7200-7205.
 const failoverBase = 7100
 
 // TestFailover kills one master of a private Cluster with SIGKILL while

@@ -26,7 +26,12 @@
 // every master of a Cluster (or every shard of a Ring). After a failed
 // command on a Cluster the store asks go-redis to reload the slot map, so
 // requests reach a promoted replica as soon as the cluster has elected it
-// rather than at go-redis's next periodic reload.
+// rather than at go-redis's next periodic reload. Behind Sentinel, the
+// failover client follows the master the Sentinels announce. Redis
+// replicates asynchronously, so in either failover the writes the old master
+// accepted after the last replication and before the switch are discarded;
+// sessions saved before are kept (see TestSentinelFailover and the Cluster
+// failover test for the numbers).
 //
 // Redis 6.2 or later is required (SET … PXAT); the user index needs 7.0
 // (PEXPIREAT … NX/GT).

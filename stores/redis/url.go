@@ -18,6 +18,9 @@ import (
 //	redis://[user:password@]host:port?addr=host2:port&addr=host3:port[&…]
 //	redis+cluster://[user:password@]host1:port,host2:port[,…][/][?option=value…]
 //	rediss+cluster://…                           (the same over TLS)
+//	redis+sentinel://[user:password@]sentinel1:port,sentinel2:port[,…][/db]?master_name=NAME[&…]
+//	rediss+sentinel://…                          (the same over TLS)
+//	redis://sentinel1:port?master_name=NAME&addr=sentinel2:port[&…]
 //
 // The first two open a single node, with go-redis's ParseURL options (db,
 // dial_timeout, pool_size, …). A redis:// or rediss:// URL with one or more
@@ -28,8 +31,16 @@ import (
 // URL with a database number other than 0 is refused. The default port is
 // 6379.
 //
+// The +sentinel form, and a redis:// or rediss:// URL with a master_name
+// parameter (go-redis's ParseFailoverURL form), open a failover client: it
+// asks the Sentinels listed for the address of the master named master_name
+// and follows it through a failover. As in go-redis, the user and password
+// in the URL are the Sentinels'; the master's go in the username and
+// password parameters. The default port is 6379 here too, so name the
+// Sentinels' ports (usually 26379).
+//
 // Open enables go-redis's ContextTimeoutEnabled, so a context's deadline also
-// bounds socket reads and writes. Errors never contain the password.
+// bounds socket reads and writes. Errors never contain a password.
 func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 	client, err := newClient(rawURL)
 	if err != nil {
@@ -52,13 +63,16 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 func newClient(rawURL string) (goredis.UniversalClient, error) {
 	scheme, rest, ok := strings.Cut(rawURL, "://")
 	if !ok {
-		return nil, errors.New("missing scheme: want redis://, rediss://, redis+cluster:// or rediss+cluster://")
+		return nil, errors.New("missing scheme: want " + schemes)
 	}
 	switch strings.ToLower(scheme) {
 	case "redis", "rediss":
 		u, err := url.Parse(rawURL)
 		if err != nil {
 			return nil, unwrapURLError(err)
+		}
+		if u.Query().Has("master_name") {
+			return failoverClient(rawURL)
 		}
 		if u.Query().Has("addr") {
 			o, err := goredis.ParseClusterURL(rawURL)
@@ -75,7 +89,7 @@ func newClient(rawURL string) (goredis.UniversalClient, error) {
 		o.ContextTimeoutEnabled = true
 		return goredis.NewClient(o), nil
 	case "redis+cluster", "rediss+cluster":
-		u, err := clusterURL(strings.TrimSuffix(strings.ToLower(scheme), "+cluster"), rest)
+		u, err := multiHostURL(strings.TrimSuffix(strings.ToLower(scheme), "+cluster"), rest, "cluster", false)
 		if err != nil {
 			return nil, err
 		}
@@ -85,15 +99,50 @@ func newClient(rawURL string) (goredis.UniversalClient, error) {
 		}
 		o.ContextTimeoutEnabled = true
 		return goredis.NewClusterClient(o), nil
+	case "redis+sentinel", "rediss+sentinel":
+		return failoverClient(rawURL)
 	default:
-		return nil, fmt.Errorf("unknown scheme %q: want redis://, rediss://, redis+cluster:// or rediss+cluster://", scheme)
+		return nil, fmt.Errorf("unknown scheme %q: want %s", scheme, schemes)
 	}
 }
 
-// clusterURL rewrites the body of a +cluster URL (after "://") into
-// go-redis's ParseClusterURL form: the first seed as the host, the others
-// as addr parameters.
-func clusterURL(scheme, rest string) (string, error) {
+const schemes = "redis://, rediss://, redis+cluster://, rediss+cluster://, redis+sentinel:// or rediss+sentinel://"
+
+// failoverClient builds the Sentinel-backed client of a sentinel URL.
+func failoverClient(rawURL string) (goredis.UniversalClient, error) {
+	o, err := sentinelOptions(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	return goredis.NewFailoverClient(o), nil
+}
+
+// sentinelOptions parses a sentinel URL in either form: +sentinel, or
+// go-redis's ParseFailoverURL form.
+func sentinelOptions(rawURL string) (*goredis.FailoverOptions, error) {
+	if scheme, rest, ok := strings.Cut(rawURL, "://"); ok && strings.HasSuffix(strings.ToLower(scheme), "+sentinel") {
+		u, err := multiHostURL(strings.TrimSuffix(strings.ToLower(scheme), "+sentinel"), rest, "sentinel", true)
+		if err != nil {
+			return nil, err
+		}
+		rawURL = u
+	}
+	o, err := goredis.ParseFailoverURL(rawURL)
+	if err != nil {
+		return nil, unwrapURLError(err)
+	}
+	if o.MasterName == "" {
+		return nil, errors.New("a sentinel URL needs master_name, the name the Sentinels monitor the master by")
+	}
+	o.ContextTimeoutEnabled = true
+	return o, nil
+}
+
+// multiHostURL rewrites the body of a +cluster or +sentinel URL (after
+// "://") into go-redis's one-host form: the first address as the host, the
+// others as addr parameters. what names the addresses in errors; a database
+// number other than 0 is refused unless withDB.
+func multiHostURL(scheme, rest, what string, withDB bool) (string, error) {
 	rest, query, _ := strings.Cut(rest, "?")
 	if i := strings.IndexByte(query, '#'); i >= 0 {
 		query = query[:i]
@@ -102,7 +151,7 @@ func clusterURL(scheme, rest string) (string, error) {
 		rest = rest[:i]
 	}
 	hosts, path, _ := strings.Cut(rest, "/")
-	if path != "" && path != "0" {
+	if path != "" && path != "0" && !withDB {
 		return "", errors.New("redis cluster has only database 0")
 	}
 	var userinfo string
@@ -116,7 +165,7 @@ func clusterURL(scheme, rest string) (string, error) {
 		}
 	}
 	if len(seeds) == 0 {
-		return "", errors.New("no cluster addresses")
+		return "", fmt.Errorf("no %s addresses", what)
 	}
 	q, err := url.ParseQuery(query)
 	if err != nil {
@@ -126,6 +175,9 @@ func clusterURL(scheme, rest string) (string, error) {
 		q.Add("addr", h)
 	}
 	u := scheme + "://" + userinfo + seeds[0]
+	if withDB && path != "" {
+		u += "/" + path
+	}
 	if enc := q.Encode(); enc != "" {
 		u += "?" + enc
 	}

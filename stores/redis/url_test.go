@@ -82,6 +82,52 @@ func TestNewClient(t *testing.T) {
 	}
 }
 
+// TestSentinelURL checks both sentinel URL forms, without a server.
+func TestSentinelURL(t *testing.T) {
+	for _, tc := range []struct {
+		url        string
+		sentinels  []string
+		master     string
+		db         int
+		tls        bool
+		sentinelPW string
+		masterPW   string
+		bad        string
+	}{
+		{url: "redis+sentinel://a:26379,b:26379,c:26379/2?master_name=main", sentinels: []string{"a:26379", "b:26379", "c:26379"}, master: "main", db: 2},
+		{url: "rediss+sentinel://u:s%40pw@a:26379?master_name=main&password=mpw", sentinels: []string{"a:26379"}, master: "main", tls: true, sentinelPW: "s@pw", masterPW: "mpw"},
+		{url: "REDIS+SENTINEL://a, b:26380 ,/0?master_name=m", sentinels: []string{"a:6379", "b:26380"}, master: "m"},
+		{url: "redis://a:26379?master_name=main&addr=b:26379", sentinels: []string{"a:26379", "b:26379"}, master: "main"},
+		{url: "redis+sentinel://a:26379", bad: "needs master_name"},
+		{url: "redis+sentinel:///?master_name=m", bad: "no sentinel addresses"},
+		{url: "redis+sentinel://a:26379/x?master_name=m", bad: "invalid database number"},
+		{url: "redis+sentinel://a:26379?master_name=m&no_such_option=1", bad: "no_such_option"},
+	} {
+		t.Run(tc.url, func(t *testing.T) {
+			o, err := sentinelOptions(tc.url)
+			if tc.bad != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.bad) {
+					t.Fatalf("error %v; want one containing %q", err, tc.bad)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(o.SentinelAddrs, tc.sentinels) || o.MasterName != tc.master || o.DB != tc.db ||
+				(o.TLSConfig != nil) != tc.tls || o.SentinelPassword != tc.sentinelPW || o.Password != tc.masterPW || !o.ContextTimeoutEnabled {
+				t.Fatalf("options: sentinels %v master %q db %d tls %v sentinel pass set %v master pass set %v ctx %v",
+					o.SentinelAddrs, o.MasterName, o.DB, o.TLSConfig != nil, o.SentinelPassword != "", o.Password != "", o.ContextTimeoutEnabled)
+			}
+			c, err := newClient(tc.url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.Close()
+		})
+	}
+}
+
 func TestRedact(t *testing.T) {
 	for _, tc := range []struct{ msg, url, want string }{
 		{"bad p%40ss and p@ss", "redis://u:p%40ss@h:1/0", "bad xxxxx and xxxxx"},
