@@ -31,18 +31,8 @@ dir=${SESSIONKIT_REDIS_CLUSTER_DIR:-${TMPDIR:-/tmp}/sessionkit-redis-cluster-$ba
 host=127.0.0.1
 
 log() { printf 'redis-cluster.sh: %s\n' "$*" >&2; }
-cli() { redis-cli -h "$host" -p "$1" "${@:2}"; }
-
-# ours PORT: the pid of the redis-server this script started on PORT, if alive.
-ours() {
-  local f=$dir/$1/redis.pid pid
-  [ -f "$f" ] || return 1
-  pid=$(cat "$f" 2>/dev/null) || return 1
-  case $pid in '' | *[!0-9]*) return 1 ;; esac
-  [ -r "/proc/$pid/cmdline" ] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "redis-server.*:$1\b" || return 1
-  echo "$pid"
-}
+# shellcheck source=scripts/redis-procs.sh
+. "$(dirname "$0")/redis-procs.sh"
 
 seeds() {
   local s="" p
@@ -64,20 +54,7 @@ healthy() {
   done
 }
 
-stop() {
-  local p pid pids=""
-  for p in $ports; do
-    if pid=$(ours "$p"); then
-      kill "$pid" 2>/dev/null || true
-      pids="$pids $pid"
-    fi
-  done
-  for pid in $pids; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null || true
-  done
-  rm -rf "$dir"
-}
+stop() { stop_ours $ports; }
 
 start() {
   command -v redis-server >/dev/null || { log "redis-server is not installed"; exit 1; }
@@ -88,13 +65,8 @@ start() {
     return
   fi
   stop # a half-started or damaged cluster of ours is rebuilt from scratch
+  ports_free $ports || exit 1
   local p
-  for p in $ports; do
-    if cli "$p" ping >/dev/null 2>&1; then
-      log "port $p is taken by a server this script did not start; choose another base port"
-      exit 1
-    fi
-  done
   mkdir -p "$dir"
   for p in $ports; do
     mkdir -p "$dir/$p"
@@ -104,10 +76,7 @@ start() {
       --save "" --appendonly no --dir "$dir/$p" \
       --daemonize yes --pidfile "$dir/$p/redis.pid" --logfile "$dir/$p/redis.log"
   done
-  for p in $ports; do
-    for _ in $(seq 100); do cli "$p" ping >/dev/null 2>&1 && break; sleep 0.1; done
-    cli "$p" ping >/dev/null 2>&1 || { log "node $p did not start; see $dir/$p/redis.log"; stop; exit 1; }
-  done
+  await_ping $ports || { stop; exit 1; }
   local addrs=() 
   for p in $ports; do addrs+=("$host:$p"); done
   if ! redis-cli --cluster create "${addrs[@]}" --cluster-replicas 1 --cluster-yes >"$dir/create.log" 2>&1; then

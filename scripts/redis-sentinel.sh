@@ -37,18 +37,8 @@ host=127.0.0.1
 name=sessionkit
 
 log() { printf 'redis-sentinel.sh: %s\n' "$*" >&2; }
-cli() { redis-cli -h "$host" -p "$1" "${@:2}"; }
-
-# ours PORT: the pid of the redis-server this script started on PORT, if alive.
-ours() {
-  local f=$dir/$1/redis.pid pid
-  [ -f "$f" ] || return 1
-  pid=$(cat "$f" 2>/dev/null) || return 1
-  case $pid in '' | *[!0-9]*) return 1 ;; esac
-  [ -r "/proc/$pid/cmdline" ] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "redis-server.*:$1\b" || return 1
-  echo "$pid"
-}
+# shellcheck source=scripts/redis-procs.sh
+. "$(dirname "$0")/redis-procs.sh"
 
 url() {
   local s="" p
@@ -74,20 +64,7 @@ healthy() {
   [ "$replicas" -eq 2 ]
 }
 
-stop() {
-  local p pid pids=""
-  for p in $sentinel_ports $data_ports; do
-    if pid=$(ours "$p"); then
-      kill "$pid" 2>/dev/null || true
-      pids="$pids $pid"
-    fi
-  done
-  for pid in $pids; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null || true
-  done
-  rm -rf "$dir"
-}
+stop() { stop_ours $sentinel_ports $data_ports; }
 
 start() {
   command -v redis-server >/dev/null || { log "redis-server is not installed"; exit 1; }
@@ -98,13 +75,8 @@ start() {
     return
   fi
   stop # a half-started setup of ours is rebuilt from scratch
+  ports_free $data_ports $sentinel_ports || exit 1
   local p
-  for p in $data_ports $sentinel_ports; do
-    if cli "$p" ping >/dev/null 2>&1; then
-      log "port $p is taken by a server this script did not start; choose another base port"
-      exit 1
-    fi
-  done
   mkdir -p "$dir"
   for p in $data_ports; do
     mkdir -p "$dir/$p"
@@ -132,10 +104,7 @@ sentinel parallel-syncs $name 1
 EOF
     redis-server "$dir/$p/sentinel.conf" --sentinel
   done
-  for p in $data_ports $sentinel_ports; do
-    for _ in $(seq 100); do cli "$p" ping >/dev/null 2>&1 && break; sleep 0.1; done
-    cli "$p" ping >/dev/null 2>&1 || { log "server $p did not start; see $dir/$p/redis.log"; stop; exit 1; }
-  done
+  await_ping $data_ports $sentinel_ports || { stop; exit 1; }
   for _ in $(seq 300); do healthy && break; sleep 0.1; done
   if ! healthy; then
     log "Sentinel setup did not become healthy within 30s"; stop; exit 1
