@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -62,7 +63,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	case *postgres.Store:
 		checkPostgres(ctx, r, st)
 	case *redis.Store:
-		checkRedis(ctx, r, st)
+		checkRedis(ctx, r, st, sentinelMaster(raw))
 	default:
 		if t.db != nil {
 			checkBbolt(ctx, r, t)
@@ -106,7 +107,9 @@ func checkPostgres(ctx context.Context, r *report, st *postgres.Store) {
 	}
 }
 
-func checkRedis(ctx context.Context, r *report, st *redis.Store) {
+// checkRedis reports on the Redis behind st; master is the master name of
+// a URL that goes through Sentinel, or "".
+func checkRedis(ctx context.Context, r *report, st *redis.Store, master string) {
 	if err := st.Ping(ctx); err != nil {
 		r.fail("cannot reach Redis: %v", err)
 		return
@@ -120,6 +123,18 @@ func checkRedis(ctx context.Context, r *report, st *redis.Store) {
 			r.fail("cannot list the Cluster's masters: %v", err)
 		}
 		kind = fmt.Sprintf("a Cluster of %d masters", masters)
+	} else {
+		repl := c.Info(ctx, "replication").Val()
+		switch n := infoField(repl, "connected_slaves"); {
+		case infoField(repl, "role") == "slave":
+			r.fail("connected to a replica, which refuses writes: name the master, or the Sentinels with master_name")
+			kind = "a replica"
+		case n != "" && n != "0":
+			kind = "a master with " + n + " connected replicas"
+		}
+		if master != "" {
+			kind += fmt.Sprintf(", found through Sentinel as %q", master)
+		}
 	}
 	version := infoField(c.Info(ctx, "server").Val(), "redis_version")
 	r.ok("connected to Redis %s, %s", version, kind)
@@ -171,6 +186,21 @@ func orDefault(s, d string) string {
 }
 
 // infoField reads one field of an INFO reply.
+// sentinelMaster returns the master_name of a Redis URL that goes through
+// Sentinel, or "".
+func sentinelMaster(rawURL string) string {
+	_, q, ok := strings.Cut(rawURL, "?")
+	if !ok {
+		return ""
+	}
+	q, _, _ = strings.Cut(q, "#")
+	v, err := url.ParseQuery(q)
+	if err != nil {
+		return ""
+	}
+	return v.Get("master_name")
+}
+
 func infoField(info, field string) string {
 	for line := range strings.SplitSeq(info, "\n") {
 		if v, ok := strings.CutPrefix(strings.TrimSpace(line), field+":"); ok {

@@ -34,6 +34,7 @@ import (
 	"syscall"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/sessionkit/sessionkit/session"
@@ -42,8 +43,15 @@ import (
 )
 
 func main() {
+	// go-redis narrates Sentinel lookups and pool redials on the standard
+	// logger; sessionctl reports what matters itself.
+	goredis.SetLogger(quietRedis{})
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
+
+type quietRedis struct{}
+
+func (quietRedis) Printf(context.Context, string, ...any) {}
 
 const usage = `usage: sessionctl <command> [flags] [arguments]
 

@@ -284,6 +284,13 @@ func TestCheckRedisWithoutTTL(t *testing.T) {
 		"migrate", "--from", raw, "--to", e2e.BboltURL(t))
 }
 
+func TestCheckSentinel(t *testing.T) {
+	raw := setParam(redistest.SentinelURL(t), "prefix", "sktest:"+session.NewID()+":")
+	found := fmt.Sprintf("found through Sentinel as %q", sentinelMaster(raw))
+	want(t, exitOK, []string{"ok: connected to Redis", found, "0 live sessions"}, "check", raw)
+	want(t, exitOK, []string{"0"}, "count", raw)
+}
+
 func TestCheckBbolt(t *testing.T) {
 	raw := e2e.BboltURL(t)
 	seed(t, raw, 4, 0)
