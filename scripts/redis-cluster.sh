@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# redis-cluster.sh start|stop [base-port]
+# redis-cluster.sh start|stop|running [base-port]
 #
 # Starts (or stops) a throwaway local Redis Cluster of 3 masters and 3
 # replicas on 127.0.0.1:base..base+5 (default base 7000), for tests.
@@ -16,6 +16,8 @@
 # stop   kills exactly the processes this script started for that base port
 #        (by their pid files, checked against their command line) and
 #        removes the directory. Stopping a cluster that is not running is fine.
+# running exits 0 when the cluster this script starts on that base port is up
+#        and healthy, 1 otherwise.
 #
 # cluster-require-full-coverage is off, so while one master is down (and
 # until its replica is promoted) the other masters keep serving their slots:
@@ -93,5 +95,6 @@ start() {
 case $cmd in
   start) start ;;
   stop) stop ;;
-  *) echo "usage: $0 start|stop [base-port]" >&2; exit 2 ;;
+  running) healthy ;;
+  *) echo "usage: $0 start|stop|running [base-port]" >&2; exit 2 ;;
 esac

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# redis-sentinel.sh start|stop [base-port]
+# redis-sentinel.sh start|stop|running [base-port]
 #
 # Starts (or stops) a throwaway local Redis with Sentinel, for tests: a
 # master on 127.0.0.1:base, two replicas on base+1 and base+2, and three
@@ -17,6 +17,8 @@
 # stop   kills exactly the processes this script started for that base port
 #        (by their pid files, checked against their command line) and
 #        removes the directory. Stopping a setup that is not running is fine.
+# running exits 0 when the setup this script starts on that base port is up
+#        and healthy, 1 otherwise.
 #
 # A failover (a test may force one with SENTINEL FAILOVER) moves the master
 # to another port. Clients find it through the Sentinels.
@@ -116,5 +118,6 @@ EOF
 case $cmd in
   start) start ;;
   stop) stop ;;
-  *) echo "usage: $0 start|stop [base-port]" >&2; exit 2 ;;
+  running) healthy ;;
+  *) echo "usage: $0 start|stop|running [base-port]" >&2; exit 2 ;;
 esac

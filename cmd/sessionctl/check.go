@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -63,7 +62,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	case *postgres.Store:
 		checkPostgres(ctx, r, st)
 	case *redis.Store:
-		checkRedis(ctx, r, st, sentinelMaster(raw))
+		checkRedis(ctx, r, st, query(raw).Get("master_name"))
 	default:
 		if t.db != nil {
 			checkBbolt(ctx, r, t)
@@ -186,21 +185,6 @@ func orDefault(s, d string) string {
 }
 
 // infoField reads one field of an INFO reply.
-// sentinelMaster returns the master_name of a Redis URL that goes through
-// Sentinel, or "".
-func sentinelMaster(rawURL string) string {
-	_, q, ok := strings.Cut(rawURL, "?")
-	if !ok {
-		return ""
-	}
-	q, _, _ = strings.Cut(q, "#")
-	v, err := url.ParseQuery(q)
-	if err != nil {
-		return ""
-	}
-	return v.Get("master_name")
-}
-
 func infoField(info, field string) string {
 	for line := range strings.SplitSeq(info, "\n") {
 		if v, ok := strings.CutPrefix(strings.TrimSpace(line), field+":"); ok {

@@ -286,7 +286,7 @@ func TestCheckRedisWithoutTTL(t *testing.T) {
 
 func TestCheckSentinel(t *testing.T) {
 	raw := setParam(redistest.SentinelURL(t), "prefix", "sktest:"+session.NewID()+":")
-	found := fmt.Sprintf("found through Sentinel as %q", sentinelMaster(raw))
+	found := fmt.Sprintf("found through Sentinel as %q", query(raw).Get("master_name"))
 	want(t, exitOK, []string{"ok: connected to Redis", found, "0 live sessions"}, "check", raw)
 	want(t, exitOK, []string{"0"}, "count", raw)
 }
