@@ -10,12 +10,12 @@ import (
 	"time"
 
 	"github.com/alexedwards/scs/v2"
-	"github.com/alexedwards/scs/v2/memstore"
+	scsmem "github.com/alexedwards/scs/v2/memstore"
 
-	sessionjson "github.com/sessionkit/sessionkit/codecs/json"
+	"github.com/sessionkit/sessionkit/codecs/jsoncodec"
 	"github.com/sessionkit/sessionkit/middleware"
 	"github.com/sessionkit/sessionkit/session"
-	"github.com/sessionkit/sessionkit/stores/memory"
+	"github.com/sessionkit/sessionkit/stores/memstore"
 )
 
 const secret = "bench-secret-0123456789abcdefghijklmnop"
@@ -78,11 +78,11 @@ type sk struct {
 	cookie string
 }
 
-func newSK(tb testing.TB) *sk { return newSKWith(tb, sessionjson.New()) }
+func newSK(tb testing.TB) *sk { return newSKWith(tb, jsoncodec.New()) }
 
 func newSKWith(tb testing.TB, codec session.Codec) *sk {
 	tb.Helper()
-	mem := memory.New()
+	mem := memstore.New()
 	tb.Cleanup(func() { mem.Close() })
 	st := &countingStore{Store: mem}
 	mgr, err := session.New(session.Config{Store: st, Codec: codec})
@@ -111,7 +111,7 @@ type scsSide struct {
 func newSCS(tb testing.TB) *scsSide {
 	tb.Helper()
 	sm := scs.New()
-	sm.Store = memstore.NewWithCleanupInterval(0) // no cleanup goroutine
+	sm.Store = scsmem.NewWithCleanupInterval(0) // no cleanup goroutine
 	w := httptest.NewRecorder()
 	sm.LoadAndSave(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sm.Put(r.Context(), "n", sm.GetInt(r.Context(), "n")+1)

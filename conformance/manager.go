@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sessionkit/sessionkit/codecs/json"
+	"github.com/sessionkit/sessionkit/codecs/jsoncodec"
 	"github.com/sessionkit/sessionkit/session"
 )
 
@@ -80,7 +80,7 @@ func (c *counting) String() string {
 // unless cfg sets them.
 func (s *suite) manager(t *testing.T, st session.Store, cfg session.Config) *session.Manager {
 	t.Helper()
-	cfg.Store, cfg.Codec = st, json.New()
+	cfg.Store, cfg.Codec = st, jsoncodec.New()
 	m, err := session.New(cfg)
 	if err != nil {
 		t.Fatalf("session.New: %v", err)

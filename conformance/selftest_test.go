@@ -107,7 +107,7 @@ func harness(cfg toyConfig) conformance.Harness {
 }
 
 // TestFaultFree checks that a second, independent store passes the suite,
-// so that the suite does not depend on how stores/memory works: as is, as a
+// so that the suite does not depend on how stores/memstore works: as is, as a
 // JSON-only store, and keeping expiry rounded up to 100ms as
 // connect-pg-simple rounds it up to seconds.
 func TestFaultFree(t *testing.T) {

@@ -19,7 +19,7 @@ import (
 	"github.com/sessionkit/sessionkit/internal/pgtest"
 	"github.com/sessionkit/sessionkit/middleware"
 	"github.com/sessionkit/sessionkit/session"
-	"github.com/sessionkit/sessionkit/stores/postgres"
+	"github.com/sessionkit/sessionkit/stores/pgstore"
 )
 
 // pgEnv is one test's PostgreSQL side: a pool whose connections run with
@@ -29,17 +29,17 @@ type pgEnv struct {
 	tz     string
 	pool   *pgxpool.Pool
 	schema string
-	store  *postgres.Store
+	store  *pgstore.Store
 }
 
 func newPGEnv(t *testing.T, tz string) *pgEnv {
 	t.Helper()
-	return newPGEnvOptions(t, tz, postgres.Options{})
+	return newPGEnvOptions(t, tz, pgstore.Options{})
 }
 
 // newPGEnvOptions is newPGEnv with store options; Schema, CreateTable and
 // PruneInterval are set here.
-func newPGEnvOptions(t *testing.T, tz string, opts postgres.Options) *pgEnv {
+func newPGEnvOptions(t *testing.T, tz string, opts pgstore.Options) *pgEnv {
 	t.Helper()
 	requireNode(t)
 	pool := pgtest.Pool(t, func(c *pgxpool.Config) {
@@ -54,7 +54,7 @@ func newPGEnvOptions(t *testing.T, tz string, opts postgres.Options) *pgEnv {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	opts.Schema, opts.CreateTable, opts.PruneInterval = schema, true, -1
-	store, err := postgres.New(ctx, pool, opts)
+	store, err := pgstore.New(ctx, pool, opts)
 	if err != nil {
 		t.Fatalf("postgres.New: %v", err)
 	}
@@ -733,7 +733,7 @@ func TestPostgresNodeCookieLifetimes(t *testing.T) {
 // ones the Node app created: the store finds them through sess itself. The
 // store's UserKey must name the same key as the Manager's.
 func TestPostgresRevokeUser(t *testing.T) {
-	e := newPGEnvOptions(t, "", postgres.Options{UserKey: "userId"})
+	e := newPGEnvOptions(t, "", pgstore.Options{UserKey: "userId"})
 	pending := e.node(t, time.Hour, []string{secretNew}, nil)
 	srv, m := goAppManager(t, session.Config{Store: e.store, IdleTimeout: time.Hour, UserKey: "userId"}, secretNew)
 	revokeScenario(t, pending.wait().URL, srv.URL, m, true)

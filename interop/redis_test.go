@@ -11,10 +11,10 @@ import (
 	"testing"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/sessionkit/sessionkit/session"
-	redisstore "github.com/sessionkit/sessionkit/stores/redis"
+	"github.com/sessionkit/sessionkit/stores/redisstore"
 )
 
 const defaultRedisURL = "redis://127.0.0.1:6379/0"
@@ -23,7 +23,7 @@ const defaultRedisURL = "redis://127.0.0.1:6379/0"
 // are deleted when the test ends, and our store under that prefix.
 type redisEnv struct {
 	url    string
-	client *goredis.Client
+	client *redis.Client
 	prefix string // of every key the test may create
 	store  *redisstore.Store
 }
@@ -35,11 +35,11 @@ func newRedisEnv(t *testing.T) *redisEnv {
 	if url == "" {
 		url = defaultRedisURL
 	}
-	opts, err := goredis.ParseURL(url)
+	opts, err := redis.ParseURL(url)
 	if err != nil {
 		t.Fatalf("SESSIONKIT_REDIS_URL: %v", err)
 	}
-	client := goredis.NewClient(opts)
+	client := redis.NewClient(opts)
 	t.Cleanup(func() { _ = client.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -94,7 +94,7 @@ func (e *redisEnv) value(t *testing.T, id string) (doc string, expireMS int64, f
 	defer cancel()
 	key := e.prefix + "sess:" + id
 	doc, err := e.client.Get(ctx, key).Result()
-	if errors.Is(err, goredis.Nil) {
+	if errors.Is(err, redis.Nil) {
 		return "", 0, false
 	}
 	if err != nil {

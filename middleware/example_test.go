@@ -7,10 +7,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 
-	sessionjson "github.com/sessionkit/sessionkit/codecs/json"
+	"github.com/sessionkit/sessionkit/codecs/jsoncodec"
 	"github.com/sessionkit/sessionkit/middleware"
 	"github.com/sessionkit/sessionkit/session"
-	"github.com/sessionkit/sessionkit/stores/memory"
+	"github.com/sessionkit/sessionkit/stores/memstore"
 )
 
 // secret stands for the application's secret: at least 32 random bytes kept
@@ -19,9 +19,9 @@ import (
 var secret = rand.Text() + rand.Text()
 
 func ExampleNew() {
-	store := memory.New()
+	store := memstore.New()
 	defer store.Close()
-	mgr, err := session.New(session.Config{Store: store, Codec: sessionjson.New()})
+	mgr, err := session.New(session.Config{Store: store, Codec: jsoncodec.New()})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func ExampleNew() {
 }
 
 func ExampleExpress() {
-	store := memory.New()
+	store := memstore.New()
 	defer store.Close()
 	// The Express app's secret, newest first; its cookies are "connect.sid"
 	// and its records the JSON express-session writes.

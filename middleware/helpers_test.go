@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	sessionjson "github.com/sessionkit/sessionkit/codecs/json"
+	"github.com/sessionkit/sessionkit/codecs/jsoncodec"
 	"github.com/sessionkit/sessionkit/session"
-	"github.com/sessionkit/sessionkit/stores/memory"
+	"github.com/sessionkit/sessionkit/stores/memstore"
 )
 
 // testSecret is 32 bytes, the shortest New accepts.
@@ -93,12 +93,12 @@ type fixture struct {
 // configuration before they are built.
 func newFixture(t *testing.T, edit func(*session.Config, *Config)) *fixture {
 	t.Helper()
-	mem := memory.New()
+	mem := memstore.New()
 	t.Cleanup(func() { mem.Close() })
 	f := &fixture{store: &countingStore{Store: mem}, logs: &strings.Builder{}}
 	var logMu sync.Mutex
 	logger := slog.New(slog.NewTextHandler(lockedWriter{&logMu, f.logs}, nil))
-	scfg := session.Config{Store: f.store, Codec: sessionjson.New(), Logger: logger}
+	scfg := session.Config{Store: f.store, Codec: jsoncodec.New(), Logger: logger}
 	mcfg := Config{Secrets: []string{testSecret}}
 	if edit != nil {
 		edit(&scfg, &mcfg)

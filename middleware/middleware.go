@@ -20,7 +20,7 @@ import (
 	"strings"
 	"syscall"
 
-	sessionjson "github.com/sessionkit/sessionkit/codecs/json"
+	"github.com/sessionkit/sessionkit/codecs/jsoncodec"
 	"github.com/sessionkit/sessionkit/session"
 )
 
@@ -236,13 +236,13 @@ const ExpressCookieName = "connect.sid"
 
 // Express returns a Middleware that shares sessions with an express-session
 // application: cfg.Codec defaults to the express-session JSON codec
-// (codecs/json) and cfg.Cookie.Name to "connect.sid"; the Manager is built
+// (codecs/jsoncodec) and cfg.Cookie.Name to "connect.sid"; the Manager is built
 // from cfg. Pass the Express app's secrets, newest first (express-session
 // also signs with the first). The other Config fields take their defaults;
 // build with session.New and New to set them.
 func Express(cfg session.Config, secrets ...string) (*Middleware, error) {
 	if cfg.Codec == nil {
-		cfg.Codec = sessionjson.New()
+		cfg.Codec = jsoncodec.New()
 	}
 	if cfg.Cookie.Name == "" {
 		cfg.Cookie.Name = ExpressCookieName

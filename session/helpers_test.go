@@ -119,7 +119,7 @@ func (s *testStore) UserSessions(_ context.Context, user string) ([]string, erro
 }
 
 // testCodec is a minimal JSON codec that leaves values raw, as the real
-// codecs/json does.
+// codecs/jsoncodec does.
 type testCodec struct{}
 
 type testRaw json.RawMessage

@@ -14,7 +14,7 @@ import (
 type Config struct {
 	// Store persists the sessions. Required.
 	Store Store
-	// Codec encodes sessions for the store. Required; codecs/json writes the
+	// Codec encodes sessions for the store. Required; codecs/jsoncodec writes the
 	// express-session format and is the usual choice.
 	Codec Codec
 
@@ -105,7 +105,7 @@ func New(cfg Config) (*Manager, error) {
 		return nil, errors.New("session: Config.Store is required")
 	}
 	if cfg.Codec == nil {
-		return nil, errors.New("session: Config.Codec is required (codecs/json writes the express-session format)")
+		return nil, errors.New("session: Config.Codec is required (codecs/jsoncodec writes the express-session format)")
 	}
 	if cc, ok := cfg.Store.(CodecChecker); ok {
 		if err := cc.CheckCodec(cfg.Codec); err != nil {

@@ -12,10 +12,10 @@ import (
 	"time"
 
 	"github.com/sessionkit/sessionkit/session"
-	"github.com/sessionkit/sessionkit/stores/bbolt"
-	"github.com/sessionkit/sessionkit/stores/memory"
-	"github.com/sessionkit/sessionkit/stores/postgres"
-	"github.com/sessionkit/sessionkit/stores/redis"
+	"github.com/sessionkit/sessionkit/stores/boltstore"
+	"github.com/sessionkit/sessionkit/stores/memstore"
+	"github.com/sessionkit/sessionkit/stores/pgstore"
+	"github.com/sessionkit/sessionkit/stores/redisstore"
 )
 
 func init() {
@@ -150,14 +150,14 @@ func (p *params) duration(k string, dst *time.Duration, off time.Duration) {
 
 var postgresParams = []string{"prune_interval", "prune_batch", "user_key", "user_index"}
 
-// openPostgres leaves table, schema and create_table to postgres.Open,
+// openPostgres leaves table, schema and create_table to pgstore.Open,
 // which reads them itself.
 func openPostgres(ctx context.Context, rawURL string) (session.Store, error) {
 	rest, p, err := splitParams("postgres", rawURL, postgresParams...)
 	if err != nil {
 		return nil, err
 	}
-	var o postgres.Options
+	var o pgstore.Options
 	p.duration("prune_interval", &o.PruneInterval, -1)
 	p.integer("prune_batch", &o.PruneBatch)
 	p.str("user_key", &o.UserKey)
@@ -165,7 +165,7 @@ func openPostgres(ctx context.Context, rawURL string) (session.Store, error) {
 	if p.err != nil {
 		return nil, p.err
 	}
-	return postgres.Open(ctx, rest, o)
+	return pgstore.Open(ctx, rest, o)
 }
 
 var redisParams = []string{"prefix", "user_prefix", "scan_count"}
@@ -175,7 +175,7 @@ func openRedis(ctx context.Context, rawURL string) (session.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	var o redis.Options
+	var o redisstore.Options
 	p.str("prefix", &o.Prefix)
 	p.str("user_prefix", &o.UserPrefix)
 	var n int
@@ -184,7 +184,7 @@ func openRedis(ctx context.Context, rawURL string) (session.Store, error) {
 	if p.err != nil {
 		return nil, p.err
 	}
-	return redis.Open(ctx, rest, o)
+	return redisstore.Open(ctx, rest, o)
 }
 
 var bboltParams = []string{"bucket", "prune_interval", "prune_batch", "open_timeout", "verify", "mode"}
@@ -201,7 +201,7 @@ func openBbolt(ctx context.Context, rawURL string) (session.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	var o bbolt.Options
+	var o boltstore.Options
 	p.str("bucket", &o.Bucket)
 	p.duration("prune_interval", &o.PruneInterval, -1)
 	p.integer("prune_batch", &o.PruneBatch)
@@ -220,7 +220,7 @@ func openBbolt(ctx context.Context, rawURL string) (session.Store, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return bbolt.Open(path, o)
+	return boltstore.Open(path, o)
 }
 
 // BboltPath returns the file a bbolt URL names: bbolt:///abs/path.db is
@@ -256,16 +256,16 @@ func openMemory(ctx context.Context, rawURL string) (session.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	var opts []memory.Option
+	var opts []memstore.Option
 	if _, ok := p.last("prune_interval"); ok {
 		d := time.Minute
 		p.duration("prune_interval", &d, 0)
-		opts = append(opts, memory.WithPruneInterval(d))
+		opts = append(opts, memstore.WithPruneInterval(d))
 	}
 	if p.err != nil {
 		return nil, p.err
 	}
-	return memory.New(opts...), nil
+	return memstore.New(opts...), nil
 }
 
 // Backend returns the name of the driver that rawURL's scheme selects among

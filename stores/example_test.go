@@ -9,7 +9,7 @@ import (
 
 	"github.com/sessionkit/sessionkit/session"
 	"github.com/sessionkit/sessionkit/stores"
-	"github.com/sessionkit/sessionkit/stores/memory"
+	"github.com/sessionkit/sessionkit/stores/memstore"
 )
 
 func ExampleOpen() {
@@ -28,14 +28,14 @@ func ExampleOpen() {
 	_, err = stores.Open(context.Background(), "mongodb://db/app")
 	fmt.Println(errors.Is(err, stores.ErrUnknownScheme))
 	// Output:
-	// *memory.Store
+	// *memstore.Store
 	// true
 }
 
 func ExampleRegister() {
 	// A third-party driver joins Open with its own scheme.
 	stores.Register("tmpmem", func(ctx context.Context, rawURL string) (session.Store, error) {
-		return memory.New(memory.WithPruneInterval(time.Hour)), nil
+		return memstore.New(memstore.WithPruneInterval(time.Hour)), nil
 	})
 	st, err := stores.Open(context.Background(), "tmpmem://")
 	fmt.Println(err == nil)

@@ -5,14 +5,14 @@
 //
 // The built-in schemes are
 //
-//	postgres://, postgresql://     stores/postgres (pgx connection URL)
-//	redis://, rediss://            stores/redis, one node, or a Cluster with addr= parameters
-//	redis+cluster://, rediss+cluster://   stores/redis, a Cluster: host1:port,host2:port,…
-//	redis+sentinel://, rediss+sentinel:// stores/redis, the master that Sentinels at
+//	postgres://, postgresql://     stores/pgstore (pgx connection URL)
+//	redis://, rediss://            stores/redisstore, one node, or a Cluster with addr= parameters
+//	redis+cluster://, rediss+cluster://   stores/redisstore, a Cluster: host1:port,host2:port,…
+//	redis+sentinel://, rediss+sentinel:// stores/redisstore, the master that Sentinels at
 //	                               host1:port,host2:port,… know as ?master_name=
-//	bbolt:///abs/path.db           stores/bbolt, an absolute path
-//	bbolt://rel/path.db            stores/bbolt, relative to the working directory
-//	memory://                      stores/memory, in this process only
+//	bbolt:///abs/path.db           stores/boltstore, an absolute path
+//	bbolt://rel/path.db            stores/boltstore, relative to the working directory
+//	memory://                      stores/memstore, in this process only
 //
 // Each driver takes its own query parameters (see Open); the rest go to the
 // driver's client library. Another package adds a scheme with Register.

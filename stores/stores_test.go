@@ -11,16 +11,16 @@ import (
 	"testing"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/sessionkit/sessionkit/internal/pgtest"
 	"github.com/sessionkit/sessionkit/internal/redistest"
 	"github.com/sessionkit/sessionkit/session"
 	"github.com/sessionkit/sessionkit/stores"
-	"github.com/sessionkit/sessionkit/stores/bbolt"
-	"github.com/sessionkit/sessionkit/stores/memory"
-	"github.com/sessionkit/sessionkit/stores/postgres"
-	"github.com/sessionkit/sessionkit/stores/redis"
+	"github.com/sessionkit/sessionkit/stores/boltstore"
+	"github.com/sessionkit/sessionkit/stores/memstore"
+	"github.com/sessionkit/sessionkit/stores/pgstore"
+	"github.com/sessionkit/sessionkit/stores/redisstore"
 )
 
 // roundTrip saves, loads and deletes one record through st, and closes it.
@@ -70,7 +70,7 @@ func TestMemory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := st.(*memory.Store); !ok {
+	if _, ok := st.(*memstore.Store); !ok {
 		t.Fatalf("memory:// opened a %T", st)
 	}
 	roundTrip(t, st)
@@ -94,7 +94,7 @@ func TestBbolt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := st.(*bbolt.Store).Path(); got != abs {
+	if got := st.(*boltstore.Store).Path(); got != abs {
 		t.Errorf("bbolt:///… opened %q, want %q", got, abs)
 	}
 	roundTrip(t, st)
@@ -118,7 +118,7 @@ func TestBbolt(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Open(%q): %v", raw, err)
 		}
-		if got := st.(*bbolt.Store).Path(); got != want {
+		if got := st.(*boltstore.Store).Path(); got != want {
 			t.Errorf("Open(%q) opened %q, want %q", raw, got, want)
 		}
 		roundTrip(t, st)
@@ -153,7 +153,7 @@ func TestPostgres(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", scheme, err)
 		}
-		ps, ok := st.(*postgres.Store)
+		ps, ok := st.(*pgstore.Store)
 		if !ok {
 			t.Fatalf("%s opened a %T", scheme, st)
 		}
@@ -186,7 +186,7 @@ func TestRedis(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rs, ok := st.(*redis.Store); !ok || rs.Prefix() != prefix {
+	if rs, ok := st.(*redisstore.Store); !ok || rs.Prefix() != prefix {
 		t.Fatalf("opened %T with the wrong prefix", st)
 	}
 	roundTrip(t, st)
@@ -205,8 +205,8 @@ func TestRedisCluster(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Open(%q): %v", raw, err)
 		}
-		if _, ok := st.(*redis.Store).Client().(*goredis.ClusterClient); !ok {
-			t.Errorf("Open(%q) made a %T, want a Cluster client", raw, st.(*redis.Store).Client())
+		if _, ok := st.(*redisstore.Store).Client().(*redis.ClusterClient); !ok {
+			t.Errorf("Open(%q) made a %T, want a Cluster client", raw, st.(*redisstore.Store).Client())
 		}
 		roundTrip(t, st)
 	}
@@ -256,7 +256,7 @@ func TestRegister(t *testing.T) {
 	var got string
 	stores.Register("Custom", func(ctx context.Context, raw string) (session.Store, error) {
 		got = raw
-		return memory.New(), nil
+		return memstore.New(), nil
 	})
 	st, err := stores.Open(context.Background(), "custom://anything?x=1")
 	if err != nil {

@@ -12,12 +12,12 @@ import (
 	"strings"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/sessionkit/sessionkit/session"
-	"github.com/sessionkit/sessionkit/stores/postgres"
-	"github.com/sessionkit/sessionkit/stores/redis"
+	"github.com/sessionkit/sessionkit/stores/pgstore"
+	"github.com/sessionkit/sessionkit/stores/redisstore"
 )
 
 // report collects check findings, one line each.
@@ -59,9 +59,9 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	defer t.Close()
 	switch st := t.store.(type) {
-	case *postgres.Store:
+	case *pgstore.Store:
 		checkPostgres(ctx, r, st)
-	case *redis.Store:
+	case *redisstore.Store:
 		checkRedis(ctx, r, st, query(raw).Get("master_name"))
 	default:
 		if t.db != nil {
@@ -76,7 +76,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	return exitOK
 }
 
-func checkPostgres(ctx context.Context, r *report, st *postgres.Store) {
+func checkPostgres(ctx context.Context, r *report, st *pgstore.Store) {
 	rep, err := st.Check(ctx)
 	if err != nil {
 		r.fail("cannot check: %v", err)
@@ -93,9 +93,9 @@ func checkPostgres(ctx context.Context, r *report, st *postgres.Store) {
 	}
 	for _, f := range rep.Findings {
 		switch f.Severity {
-		case postgres.Error:
+		case pgstore.Error:
 			r.fail("%s", f.Message)
-		case postgres.Warning:
+		case pgstore.Warning:
 			r.warn("%s", f.Message)
 		default:
 			r.info("%s", f.Message)
@@ -108,16 +108,16 @@ func checkPostgres(ctx context.Context, r *report, st *postgres.Store) {
 
 // checkRedis reports on the Redis behind st; master is the master name of
 // a URL that goes through Sentinel, or "".
-func checkRedis(ctx context.Context, r *report, st *redis.Store, master string) {
+func checkRedis(ctx context.Context, r *report, st *redisstore.Store, master string) {
 	if err := st.Ping(ctx); err != nil {
 		r.fail("cannot reach Redis: %v", err)
 		return
 	}
 	c := st.Client()
 	kind := "a single node"
-	if cc, ok := c.(*goredis.ClusterClient); ok {
+	if cc, ok := c.(*redis.ClusterClient); ok {
 		masters := 0
-		err := cc.ForEachMaster(ctx, func(context.Context, *goredis.Client) error { masters++; return nil })
+		err := cc.ForEachMaster(ctx, func(context.Context, *redis.Client) error { masters++; return nil })
 		if err != nil {
 			r.fail("cannot list the Cluster's masters: %v", err)
 		}
@@ -213,7 +213,7 @@ type bboltLayout struct {
 
 // readBbolt reads the store's buckets: the data bucket's values start with
 // the record's expiry and the expiry index's keys with the big-endian
-// expiry in nanoseconds (see package stores/bbolt).
+// expiry in nanoseconds (see package stores/boltstore).
 func readBbolt(db *bolt.DB, bucket string, now time.Time, consistency bool) (bboltLayout, error) {
 	var l bboltLayout
 	err := db.View(func(tx *bolt.Tx) error {

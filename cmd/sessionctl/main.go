@@ -35,11 +35,11 @@ import (
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
-	bolt "go.etcd.io/bbolt"
+	"go.etcd.io/bbolt"
 
 	"github.com/sessionkit/sessionkit/session"
 	"github.com/sessionkit/sessionkit/stores"
-	"github.com/sessionkit/sessionkit/stores/bbolt"
+	"github.com/sessionkit/sessionkit/stores/boltstore"
 )
 
 func main() {
@@ -176,7 +176,7 @@ type target struct {
 	store   session.Store
 	// db and bucket are set for bbolt, whose file sessionctl opens itself
 	// so that it can read the layout beside the store.
-	db     *bolt.DB
+	db     *bbolt.DB
 	bucket string
 }
 
@@ -248,7 +248,7 @@ func (t *target) openBbolt(o openOptions) error {
 		}
 	}
 	q := query(t.url)
-	bopts := bbolt.Options{Bucket: q.Get("bucket"), PruneInterval: -1, PruneBatch: o.pruneBatch}
+	bopts := boltstore.Options{Bucket: q.Get("bucket"), PruneInterval: -1, PruneBatch: o.pruneBatch}
 	if bopts.Bucket == "" {
 		bopts.Bucket = "sessionkit"
 	}
@@ -267,9 +267,9 @@ func (t *target) openBbolt(o openOptions) error {
 		}
 		mode = os.FileMode(m)
 	}
-	db, err := bolt.Open(path, mode, &bolt.Options{Timeout: timeout})
+	db, err := bbolt.Open(path, mode, &bbolt.Options{Timeout: timeout})
 	if err != nil {
-		if errors.Is(err, bolt.ErrTimeout) {
+		if errors.Is(err, bbolt.ErrTimeout) {
 			return fmt.Errorf("bbolt: %s is locked by another process (a running server?); stop it first", path)
 		}
 		return fmt.Errorf("bbolt: %s: %w", path, err)
@@ -277,7 +277,7 @@ func (t *target) openBbolt(o openOptions) error {
 	if o.mustExist {
 		// New would create the buckets; a file without them is another
 		// application's, or the bucket parameter is wrong.
-		err := db.View(func(tx *bolt.Tx) error {
+		err := db.View(func(tx *bbolt.Tx) error {
 			if tx.Bucket([]byte(t.bucket+"/data")) == nil {
 				return fmt.Errorf("bbolt: %s holds no sessions under bucket %q (another application's file, or a different bucket= parameter?)", path, t.bucket)
 			}
@@ -288,7 +288,7 @@ func (t *target) openBbolt(o openOptions) error {
 			return err
 		}
 	}
-	st, err := bbolt.New(db, bopts)
+	st, err := boltstore.New(db, bopts)
 	if err != nil {
 		db.Close()
 		return err

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/sessionkit/sessionkit/session"
-	"github.com/sessionkit/sessionkit/stores/postgres"
+	"github.com/sessionkit/sessionkit/stores/pgstore"
 )
 
 // runPrune deletes expired sessions through the store's Pruner, in batches
@@ -80,7 +80,7 @@ func runPrune(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // the stores where that is cheap, or nil.
 func expiredCounter(t *target) func(context.Context) (int64, error) {
 	switch st := t.store.(type) {
-	case *postgres.Store:
+	case *pgstore.Store:
 		q := "SELECT count(*) FROM " + st.Table() + " WHERE expire < to_timestamp($1)"
 		return func(ctx context.Context) (int64, error) {
 			var n int64

@@ -7,7 +7,7 @@ import (
 	"io"
 	"log/slog"
 
-	jsoncodec "github.com/sessionkit/sessionkit/codecs/json"
+	"github.com/sessionkit/sessionkit/codecs/jsoncodec"
 	"github.com/sessionkit/sessionkit/session"
 )
 

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	jsoncodec "github.com/sessionkit/sessionkit/codecs/json"
+	"github.com/sessionkit/sessionkit/codecs/jsoncodec"
 	"github.com/sessionkit/sessionkit/session"
 )
 

@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/sessionkit/sessionkit/stores/postgres"
+	"github.com/sessionkit/sessionkit/stores/pgstore"
 )
 
 func runSchema(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("schema", flag.ContinueOnError)
-	var o postgres.Options
+	var o pgstore.Options
 	fs.StringVar(&o.Table, "table", "session", "table name")
 	fs.StringVar(&o.Schema, "schema", "", "schema holding the table (default: the search_path)")
 	fs.BoolVar(&o.UserIndex, "user-index", false, "include the index on the user key, uncommented")
@@ -22,7 +22,7 @@ func runSchema(args []string, stdout, stderr io.Writer) error {
 	if len(pos) > 0 {
 		return usagef("schema takes no arguments, got %q", pos)
 	}
-	sql, err := postgres.Schema(o)
+	sql, err := pgstore.Schema(o)
 	if err != nil {
 		return err
 	}

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	goredis "github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/sessionkit/sessionkit/internal/e2e"
 	"github.com/sessionkit/sessionkit/internal/pgtest"
@@ -22,7 +22,7 @@ import (
 	"github.com/sessionkit/sessionkit/middleware"
 	"github.com/sessionkit/sessionkit/session"
 	"github.com/sessionkit/sessionkit/stores"
-	"github.com/sessionkit/sessionkit/stores/redis"
+	"github.com/sessionkit/sessionkit/stores/redisstore"
 )
 
 // ctl runs sessionctl with args and returns its output and exit status.
@@ -273,7 +273,7 @@ func TestCheckPostgresDeviations(t *testing.T) {
 func TestCheckRedisWithoutTTL(t *testing.T) {
 	raw := e2e.RedisURL(t)
 	seed(t, raw, 2, 0)
-	prefix := openStore(t, raw).(*redis.Store).Prefix()
+	prefix := openStore(t, raw).(*redisstore.Store).Prefix()
 	c := redistest.Client(t)
 	if err := c.Set(context.Background(), prefix+"forever", `{"cookie":{}}`, 0).Err(); err != nil {
 		t.Fatal(err)
@@ -462,7 +462,7 @@ func TestMigrateTiming(t *testing.T) {
 
 // unlinkPrefix deletes the keys under prefix in pipelined batches: the
 // one-key-at-a-time cleanup of redistest is too slow for 100000 keys.
-func unlinkPrefix(t *testing.T, c *goredis.Client, prefix string) {
+func unlinkPrefix(t *testing.T, c *redis.Client, prefix string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	iter := c.Scan(ctx, 0, prefix+"*", 1000).Iterator()

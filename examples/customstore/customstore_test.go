@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/sessionkit/sessionkit/codecs/json"
+	"github.com/sessionkit/sessionkit/codecs/jsoncodec"
 	"github.com/sessionkit/sessionkit/conformance"
 	"github.com/sessionkit/sessionkit/examples/customstore"
 	"github.com/sessionkit/sessionkit/session"
@@ -22,7 +22,7 @@ func TestConformance(t *testing.T) {
 
 // Example puts the store under a session.Manager, as an application would.
 func Example() {
-	mgr, err := session.New(session.Config{Store: customstore.New(), Codec: json.New()})
+	mgr, err := session.New(session.Config{Store: customstore.New(), Codec: jsoncodec.New()})
 	if err != nil {
 		panic(err)
 	}

@@ -25,7 +25,7 @@ import (
 
 	"github.com/sessionkit/sessionkit/middleware"
 	"github.com/sessionkit/sessionkit/session"
-	"github.com/sessionkit/sessionkit/stores/postgres"
+	"github.com/sessionkit/sessionkit/stores/pgstore"
 )
 
 func main() {
@@ -35,7 +35,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	store, err := postgres.Open(ctx, os.Getenv("DATABASE_URL"), postgres.Options{CreateTable: true, UserKey: "userId"})
+	store, err := pgstore.Open(ctx, os.Getenv("DATABASE_URL"), pgstore.Options{CreateTable: true, UserKey: "userId"})
 	if err != nil {
 		log.Error("open the session table", "err", err)
 		os.Exit(1)

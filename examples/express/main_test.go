@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/sessionkit/sessionkit/internal/pgtest"
-	"github.com/sessionkit/sessionkit/stores/memory"
-	"github.com/sessionkit/sessionkit/stores/postgres"
+	"github.com/sessionkit/sessionkit/stores/memstore"
+	"github.com/sessionkit/sessionkit/stores/pgstore"
 )
 
 const secret = "a-secret-both-apps-share-of-32-bytes-or-more"
@@ -101,7 +101,7 @@ func call(t *testing.T, method, url, cookie string) (int, string, string) {
 func TestSharedWithNode(t *testing.T) {
 	pool := pgtest.Pool(t, nil)
 	schema := pgtest.Schema(t, pool)
-	store, err := postgres.New(t.Context(), pool, postgres.Options{Schema: schema, CreateTable: true, PruneInterval: -1, UserKey: "userId"})
+	store, err := pgstore.New(t.Context(), pool, pgstore.Options{Schema: schema, CreateTable: true, PruneInterval: -1, UserKey: "userId"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,11 +136,11 @@ func TestSharedWithNode(t *testing.T) {
 }
 
 func TestRefusesShortSecret(t *testing.T) {
-	_, err := newApp(memory.New(), "keyboard cat")
+	_, err := newApp(memstore.New(), "keyboard cat")
 	if err == nil || !strings.Contains(err.Error(), "32") {
 		t.Errorf("newApp with a 12-byte secret: %v, want the 32-byte minimum named", err)
 	}
-	if _, err := newApp(memory.New(), secret); err != nil {
+	if _, err := newApp(memstore.New(), secret); err != nil {
 		t.Errorf("newApp with a good secret: %v", err)
 	}
 }

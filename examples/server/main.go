@@ -45,11 +45,11 @@ import (
 	"syscall"
 	"time"
 
-	prom "github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/sessionkit/sessionkit/codecs/json"
-	"github.com/sessionkit/sessionkit/metrics/prometheus"
+	"github.com/sessionkit/sessionkit/codecs/jsoncodec"
+	"github.com/sessionkit/sessionkit/metrics/promcollector"
 	"github.com/sessionkit/sessionkit/middleware"
 	"github.com/sessionkit/sessionkit/session"
 	"github.com/sessionkit/sessionkit/stores"
@@ -211,17 +211,17 @@ func newApp(store session.Store, cfg config, log *slog.Logger) (http.Handler, *s
 	if backend == "" {
 		backend = "custom"
 	}
-	metrics, err := prometheus.New(prometheus.Config{Backend: backend, Store: store})
+	metrics, err := promcollector.New(promcollector.Config{Backend: backend, Store: store})
 	if err != nil {
 		return nil, nil, err
 	}
-	reg := prom.NewRegistry()
+	reg := prometheus.NewRegistry()
 	if err := reg.Register(metrics); err != nil {
 		return nil, nil, err
 	}
 	scfg := session.Config{
 		Store:       store,
-		Codec:       json.New(),
+		Codec:       jsoncodec.New(),
 		IdleTimeout: 2 * time.Hour,
 		Logger:      log,
 		Metrics:     metrics,

@@ -23,7 +23,7 @@ import (
 	"testing"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9"
 )
 
 // DefaultURL is the Redis a test uses when SESSIONKIT_REDIS_URL is unset.
@@ -42,18 +42,18 @@ func Unavailable(t testing.TB, format string, args ...any) {
 
 // Client returns a client of the Redis at SESSIONKIT_REDIS_URL (default
 // DefaultURL), closed when the test ends.
-func Client(t testing.TB) *goredis.Client {
+func Client(t testing.TB) *redis.Client {
 	t.Helper()
 	u := os.Getenv("SESSIONKIT_REDIS_URL")
 	if u == "" {
 		u = DefaultURL
 	}
-	o, err := goredis.ParseURL(u)
+	o, err := redis.ParseURL(u)
 	if err != nil {
 		t.Fatalf("SESSIONKIT_REDIS_URL: %v", err)
 	}
 	o.ContextTimeoutEnabled = true
-	c := goredis.NewClient(o)
+	c := redis.NewClient(o)
 	t.Cleanup(func() { _ = c.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
@@ -94,20 +94,20 @@ func SentinelURL(t testing.TB) string {
 
 // Cluster returns a client of the Redis Cluster seeded by
 // SESSIONKIT_REDIS_CLUSTER, closed when the test ends.
-func Cluster(t testing.TB) *goredis.ClusterClient {
+func Cluster(t testing.TB) *redis.ClusterClient {
 	t.Helper()
 	return ClusterOf(t, ClusterSeeds(t))
 }
 
 // ClusterOf returns a client of the Cluster seeded by addrs, closed when the
 // test ends, after checking that the cluster is up.
-func ClusterOf(t testing.TB, addrs []string) *goredis.ClusterClient {
+func ClusterOf(t testing.TB, addrs []string) *redis.ClusterClient {
 	t.Helper()
-	c := goredis.NewClusterClient(&goredis.ClusterOptions{Addrs: addrs, ContextTimeoutEnabled: true})
+	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs, ContextTimeoutEnabled: true})
 	t.Cleanup(func() { _ = c.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	err := c.ForEachMaster(ctx, func(ctx context.Context, n *goredis.Client) error {
+	err := c.ForEachMaster(ctx, func(ctx context.Context, n *redis.Client) error {
 		return n.Ping(ctx).Err()
 	})
 	if err == nil {
@@ -126,7 +126,7 @@ func ClusterOf(t testing.TB, addrs []string) *goredis.ClusterClient {
 // Prefix returns a fresh key prefix such as "sktest:1f2e3d4c5b6a7988:" and
 // deletes every key under it, on every master, when the test ends. It never
 // flushes a database.
-func Prefix(t testing.TB, c goredis.UniversalClient) string {
+func Prefix(t testing.TB, c redis.UniversalClient) string {
 	t.Helper()
 	var b [8]byte
 	_, _ = rand.Read(b[:])
@@ -143,8 +143,8 @@ func Prefix(t testing.TB, c goredis.UniversalClient) string {
 
 // DeletePrefix deletes every key that starts with prefix (SCAN + DEL per
 // master).
-func DeletePrefix(ctx context.Context, c goredis.UniversalClient, prefix string) error {
-	del := func(ctx context.Context, n goredis.Cmdable) error {
+func DeletePrefix(ctx context.Context, c redis.UniversalClient, prefix string) error {
+	del := func(ctx context.Context, n redis.Cmdable) error {
 		iter := n.Scan(ctx, 0, prefix+"*", 1000).Iterator()
 		var keys []string
 		for iter.Next(ctx) {
@@ -158,7 +158,7 @@ func DeletePrefix(ctx context.Context, c goredis.UniversalClient, prefix string)
 		for len(keys) > 0 {
 			batch := keys[:min(len(keys), 500)]
 			keys = keys[len(batch):]
-			_, err := n.Pipelined(ctx, func(p goredis.Pipeliner) error {
+			_, err := n.Pipelined(ctx, func(p redis.Pipeliner) error {
 				for _, k := range batch {
 					p.Del(ctx, k)
 				}
@@ -171,8 +171,8 @@ func DeletePrefix(ctx context.Context, c goredis.UniversalClient, prefix string)
 		return nil
 	}
 	switch cc := c.(type) {
-	case *goredis.ClusterClient:
-		return cc.ForEachMaster(ctx, func(ctx context.Context, n *goredis.Client) error { return del(ctx, n) })
+	case *redis.ClusterClient:
+		return cc.ForEachMaster(ctx, func(ctx context.Context, n *redis.Client) error { return del(ctx, n) })
 	default:
 		return del(ctx, c)
 	}

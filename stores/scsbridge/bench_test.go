@@ -4,10 +4,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alexedwards/scs/v2/memstore"
+	scsmem "github.com/alexedwards/scs/v2/memstore"
 
 	"github.com/sessionkit/sessionkit/session"
-	"github.com/sessionkit/sessionkit/stores/memory"
+	"github.com/sessionkit/sessionkit/stores/memstore"
 	"github.com/sessionkit/sessionkit/stores/scsbridge"
 )
 
@@ -19,8 +19,8 @@ func BenchmarkTouch(b *testing.B) {
 		name string
 		st   func() session.Store
 	}{
-		{"memory", func() session.Store { return memory.New(memory.WithPruneInterval(0)) }},
-		{"adapt-memstore", func() session.Store { return scsbridge.Adapt(memstore.NewWithCleanupInterval(0)) }},
+		{"memory", func() session.Store { return memstore.New(memstore.WithPruneInterval(0)) }},
+		{"adapt-memstore", func() session.Store { return scsbridge.Adapt(scsmem.NewWithCleanupInterval(0)) }},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			st := bc.st()

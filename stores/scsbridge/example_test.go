@@ -6,15 +6,15 @@ import (
 	"time"
 
 	"github.com/alexedwards/scs/v2"
-	"github.com/alexedwards/scs/v2/memstore"
+	scsmem "github.com/alexedwards/scs/v2/memstore"
 
-	"github.com/sessionkit/sessionkit/stores/memory"
+	"github.com/sessionkit/sessionkit/stores/memstore"
 	"github.com/sessionkit/sessionkit/stores/scsbridge"
 )
 
 // An scs application keeps its sessions in a sessionkit store.
 func ExampleNew() {
-	st := memory.New() // or a PostgreSQL, Redis or bbolt store
+	st := memstore.New() // or a PostgreSQL, Redis or bbolt store
 	defer st.Close()
 
 	sm := scs.New()
@@ -28,7 +28,7 @@ func ExampleNew() {
 // An scs store serves as a session.Store, here checked by hand; a test
 // would pass it to conformance.Run.
 func ExampleAdapt() {
-	st := scsbridge.Adapt(memstore.NewWithCleanupInterval(0))
+	st := scsbridge.Adapt(scsmem.NewWithCleanupInterval(0))
 	ctx := context.Background()
 	exp := time.Now().Add(time.Hour).Truncate(time.Microsecond)
 

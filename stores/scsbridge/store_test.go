@@ -12,13 +12,13 @@ import (
 	"github.com/alexedwards/scs/v2"
 
 	"github.com/sessionkit/sessionkit/session"
-	"github.com/sessionkit/sessionkit/stores/memory"
+	"github.com/sessionkit/sessionkit/stores/memstore"
 	"github.com/sessionkit/sessionkit/stores/scsbridge"
 )
 
-func newMemory(t *testing.T) *memory.Store {
+func newMemory(t *testing.T) *memstore.Store {
 	t.Helper()
-	st := memory.New(memory.WithPruneInterval(0))
+	st := memstore.New(memstore.WithPruneInterval(0))
 	t.Cleanup(func() { st.Close() })
 	return st
 }

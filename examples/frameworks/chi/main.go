@@ -11,10 +11,10 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
-	"github.com/sessionkit/sessionkit/codecs/json"
+	"github.com/sessionkit/sessionkit/codecs/jsoncodec"
 	"github.com/sessionkit/sessionkit/middleware"
 	"github.com/sessionkit/sessionkit/session"
-	"github.com/sessionkit/sessionkit/stores/memory"
+	"github.com/sessionkit/sessionkit/stores/memstore"
 )
 
 func main() {
@@ -27,7 +27,7 @@ func main() {
 }
 
 func newMiddleware(secret string) (*middleware.Middleware, error) {
-	mgr, err := session.New(session.Config{Store: memory.New(), Codec: json.New()})
+	mgr, err := session.New(session.Config{Store: memstore.New(), Codec: jsoncodec.New()})
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,225 @@
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Open connects to the Redis that rawURL names, checks it with Ping and
+// returns a Store that owns the client: Close closes it. The accepted forms:
+//
+//	redis://[user:password@]host[:port][/db][?option=value…]
+//	rediss://…                                   (the same over TLS)
+//	redis://[user:password@]host:port?addr=host2:port&addr=host3:port[&…]
+//	redis+cluster://[user:password@]host1:port,host2:port[,…][/][?option=value…]
+//	rediss+cluster://…                           (the same over TLS)
+//	redis+sentinel://[user:password@]sentinel1:port,sentinel2:port[,…][/db]?master_name=NAME[&…]
+//	rediss+sentinel://…                          (the same over TLS)
+//	redis://sentinel1:port?master_name=NAME&addr=sentinel2:port[&…]
+//
+// The first two open a single node, with go-redis's ParseURL options (db,
+// dial_timeout, pool_size, …). A redis:// or rediss:// URL with one or more
+// addr parameters is go-redis's ParseClusterURL form and opens a Cluster
+// client seeded with every address listed; so does the +cluster form, which
+// lists the seeds comma-separated in the host and takes the same query
+// options as ParseClusterURL. A Cluster has only database 0, so a +cluster
+// URL with a database number other than 0 is refused. The default port is
+// 6379.
+//
+// The +sentinel form, and a redis:// or rediss:// URL with a master_name
+// parameter (go-redis's ParseFailoverURL form), open a failover client: it
+// asks the Sentinels listed for the address of the master named master_name
+// and follows it through a failover. As in go-redis, the user and password
+// in the URL are the Sentinels'; the master's go in the username and
+// password parameters. The default port is 6379 here too, so name the
+// Sentinels' ports (usually 26379).
+//
+// Open enables go-redis's ContextTimeoutEnabled, so a context's deadline also
+// bounds socket reads and writes. Errors never contain a password.
+func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
+	client, err := newClient(rawURL)
+	if err != nil {
+		return nil, errors.New("redis: open: " + redact(err.Error(), rawURL))
+	}
+	s, err := New(client, opts)
+	if err != nil {
+		_ = client.Close()
+		return nil, err
+	}
+	s.owned = true
+	if err := s.Ping(ctx); err != nil {
+		_ = client.Close()
+		return nil, errors.New("redis: open: " + redact(err.Error(), rawURL))
+	}
+	return s, nil
+}
+
+// newClient builds, without connecting, the client rawURL describes.
+func newClient(rawURL string) (redis.UniversalClient, error) {
+	scheme, rest, ok := strings.Cut(rawURL, "://")
+	if !ok {
+		return nil, errors.New("missing scheme: want " + schemes)
+	}
+	switch strings.ToLower(scheme) {
+	case "redis", "rediss":
+		u, err := url.Parse(rawURL)
+		if err != nil {
+			return nil, unwrapURLError(err)
+		}
+		if u.Query().Has("master_name") {
+			return failoverClient(rawURL)
+		}
+		if u.Query().Has("addr") {
+			o, err := redis.ParseClusterURL(rawURL)
+			if err != nil {
+				return nil, unwrapURLError(err)
+			}
+			o.ContextTimeoutEnabled = true
+			return redis.NewClusterClient(o), nil
+		}
+		o, err := redis.ParseURL(rawURL)
+		if err != nil {
+			return nil, unwrapURLError(err)
+		}
+		o.ContextTimeoutEnabled = true
+		return redis.NewClient(o), nil
+	case "redis+cluster", "rediss+cluster":
+		u, err := multiHostURL(strings.TrimSuffix(strings.ToLower(scheme), "+cluster"), rest, "cluster", false)
+		if err != nil {
+			return nil, err
+		}
+		o, err := redis.ParseClusterURL(u)
+		if err != nil {
+			return nil, unwrapURLError(err)
+		}
+		o.ContextTimeoutEnabled = true
+		return redis.NewClusterClient(o), nil
+	case "redis+sentinel", "rediss+sentinel":
+		return failoverClient(rawURL)
+	default:
+		return nil, fmt.Errorf("unknown scheme %q: want %s", scheme, schemes)
+	}
+}
+
+const schemes = "redis://, rediss://, redis+cluster://, rediss+cluster://, redis+sentinel:// or rediss+sentinel://"
+
+// failoverClient builds the Sentinel-backed client of a sentinel URL.
+func failoverClient(rawURL string) (redis.UniversalClient, error) {
+	o, err := sentinelOptions(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	return redis.NewFailoverClient(o), nil
+}
+
+// sentinelOptions parses a sentinel URL in either form: +sentinel, or
+// go-redis's ParseFailoverURL form.
+func sentinelOptions(rawURL string) (*redis.FailoverOptions, error) {
+	if scheme, rest, ok := strings.Cut(rawURL, "://"); ok && strings.HasSuffix(strings.ToLower(scheme), "+sentinel") {
+		u, err := multiHostURL(strings.TrimSuffix(strings.ToLower(scheme), "+sentinel"), rest, "sentinel", true)
+		if err != nil {
+			return nil, err
+		}
+		rawURL = u
+	}
+	o, err := redis.ParseFailoverURL(rawURL)
+	if err != nil {
+		return nil, unwrapURLError(err)
+	}
+	if o.MasterName == "" {
+		return nil, errors.New("a sentinel URL needs master_name, the name the Sentinels monitor the master by")
+	}
+	o.ContextTimeoutEnabled = true
+	return o, nil
+}
+
+// multiHostURL rewrites the body of a +cluster or +sentinel URL (after
+// "://") into go-redis's one-host form: the first address as the host, the
+// others as addr parameters. what names the addresses in errors; a database
+// number other than 0 is refused unless withDB.
+func multiHostURL(scheme, rest, what string, withDB bool) (string, error) {
+	rest, query, _ := strings.Cut(rest, "?")
+	if i := strings.IndexByte(query, '#'); i >= 0 {
+		query = query[:i]
+	}
+	if i := strings.IndexByte(rest, '#'); i >= 0 {
+		rest = rest[:i]
+	}
+	hosts, path, _ := strings.Cut(rest, "/")
+	if path != "" && path != "0" && !withDB {
+		return "", errors.New("redis cluster has only database 0")
+	}
+	var userinfo string
+	if i := strings.LastIndexByte(hosts, '@'); i >= 0 {
+		userinfo, hosts = hosts[:i+1], hosts[i+1:]
+	}
+	var seeds []string
+	for h := range strings.SplitSeq(hosts, ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			seeds = append(seeds, h)
+		}
+	}
+	if len(seeds) == 0 {
+		return "", fmt.Errorf("no %s addresses", what)
+	}
+	q, err := url.ParseQuery(query)
+	if err != nil {
+		return "", fmt.Errorf("bad query: %w", err)
+	}
+	for _, h := range seeds[1:] {
+		q.Add("addr", h)
+	}
+	u := scheme + "://" + userinfo + seeds[0]
+	if withDB && path != "" {
+		u += "/" + path
+	}
+	if enc := q.Encode(); enc != "" {
+		u += "?" + enc
+	}
+	return u, nil
+}
+
+// unwrapURLError drops the URL that net/url puts in its errors: it may hold
+// the password.
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// redact replaces the password of rawURL, in every spelling it may take,
+// wherever it appears in msg.
+func redact(msg, rawURL string) string {
+	_, rest, ok := strings.Cut(rawURL, "://")
+	if !ok {
+		return msg
+	}
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		rest = rest[:i]
+	}
+	at := strings.LastIndexByte(rest, '@')
+	if at < 0 {
+		return msg
+	}
+	_, pw, ok := strings.Cut(rest[:at], ":")
+	if !ok || pw == "" {
+		return msg
+	}
+	spellings := []string{pw}
+	if un, err := url.PathUnescape(pw); err == nil {
+		spellings = append(spellings, un, url.QueryEscape(un), url.PathEscape(un))
+	}
+	for _, p := range spellings {
+		if p != "" {
+			msg = strings.ReplaceAll(msg, p, "xxxxx")
+		}
+	}
+	return msg
+}
