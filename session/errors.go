@@ -19,4 +19,7 @@ var (
 	ErrUnsupported = errors.New("session: unsupported by store")
 	// ErrClosed reports use of a closed store.
 	ErrClosed = errors.New("session: store closed")
+	// ErrConflict reports a conditional save against a record that another
+	// writer changed after it was loaded (see ConditionalStore).
+	ErrConflict = errors.New("session: record changed since it was loaded")
 )

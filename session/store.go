@@ -99,3 +99,29 @@ type Pinger interface {
 type CodecChecker interface {
 	CheckCodec(codec Codec) error
 }
+
+// ConditionalStore is implemented by stores that can save against what Load
+// returned, so that concurrent requests of one session merge their changes
+// instead of overwriting each other, and an ended session is never written
+// again. The Manager uses it in place of Load and Save when it is present.
+//
+// LoadVersion is Load that also returns an opaque token naming the state of
+// the record it read (a row version, a counter, the data itself). It must
+// cost what Load costs: one round trip.
+//
+// Insert writes a new record under id only when no live record has that id.
+// It reports inserted == false, with a nil error, when one exists.
+//
+// Replace writes data and expiresAt over the live record under id only while
+// its token is still version. It returns nil when it wrote, an error wrapping
+// ErrConflict when the record has changed since it was loaded (by any writer,
+// a Node app's included), and one wrapping ErrNotFound when no live record
+// has the id (deleted, expired or never there); in both cases it writes
+// nothing. Whether a Touch changes the token is the store's to say in its
+// documentation; the Manager handles either.
+type ConditionalStore interface {
+	Store
+	LoadVersion(ctx context.Context, id string) (data []byte, expiresAt time.Time, version []byte, found bool, err error)
+	Insert(ctx context.Context, id string, data []byte, expiresAt time.Time) (inserted bool, err error)
+	Replace(ctx context.Context, id string, data []byte, expiresAt time.Time, version []byte) error
+}
