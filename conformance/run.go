@@ -74,6 +74,7 @@ func Run(t *testing.T, h Harness) {
 		})
 	}
 	runManager(t, h)
+	runConditional(t, h)
 }
 
 // suite carries the harness and its defaults to every case.

@@ -94,6 +94,13 @@ func (w *writer) commit() bool {
 		return true
 	}
 	res, err := w.mw.mgr.Commit(w.Context, s)
+	if errors.Is(err, session.ErrEnded) {
+		// Another request ended the session (logout, revoke, renew) while
+		// this one ran: nothing was saved, and the cookie is left alone,
+		// since that request already answered for it and a newer login may
+		// have set a new one. The handler's response is sent as written.
+		err = nil
+	}
 	if err != nil {
 		w.phase = failed
 		w.mw.fail(w.ResponseWriter, w.req, err)

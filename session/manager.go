@@ -41,6 +41,14 @@ type Config struct {
 	// record (express-session keeps them there) and used by the middleware.
 	Cookie CookieOptions
 
+	// ConflictRetries bounds how many times Commit reloads and re-applies a
+	// request's changes when another writer changed the record first (see
+	// ConditionalStore); each retry costs one load and one write. With n
+	// requests of one session committing at once, a request can lose at most
+	// n-1 times. The default is DefaultConflictRetries (32); a negative
+	// value never retries.
+	ConflictRetries int
+
 	// Logger receives store failures and late changes, with hashed IDs and
 	// never session data. The default is slog.Default().
 	Logger *slog.Logger
@@ -96,6 +104,8 @@ type Manager struct {
 	iter    Iterator
 	users   UserIndex
 	pinger  Pinger
+	// cond is the store's conditional save, nil when it has none.
+	cond ConditionalStore
 }
 
 // New checks cfg, applies its defaults and returns a Manager. It discovers
@@ -149,6 +159,9 @@ func New(cfg Config) (*Manager, error) {
 	default:
 		return nil, fmt.Errorf("session: Cookie.Priority %q: want low, medium, high or empty", c.Priority)
 	}
+	if cfg.ConflictRetries == 0 {
+		cfg.ConflictRetries = DefaultConflictRetries
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -168,6 +181,7 @@ func New(cfg Config) (*Manager, error) {
 		return nil, fmt.Errorf("session: Config.UserKey is %q but the store finds users under %q; set both to the same key", cfg.UserKey, uk.UserKey())
 	}
 	m.pinger, _ = cfg.Store.(Pinger)
+	m.cond, _ = cfg.Store.(ConditionalStore)
 	return m, nil
 }
 
@@ -285,6 +299,16 @@ func (m *Manager) load(ctx context.Context, id string) ([]byte, time.Time, bool,
 		return nil, time.Time{}, false, fmt.Errorf("session: load: %w", err)
 	}
 	return data, exp, found, nil
+}
+
+// loadForRequest loads a request's record, with its version when the store
+// is conditional: still one round trip.
+func (m *Manager) loadForRequest(ctx context.Context, id string) ([]byte, time.Time, []byte, bool, error) {
+	if m.cond != nil {
+		return m.loadVersion(ctx, id)
+	}
+	data, exp, found, err := m.load(ctx, id)
+	return data, exp, nil, found, err
 }
 
 func (m *Manager) save(ctx context.Context, id string, data []byte, exp time.Time) error {

@@ -37,9 +37,17 @@ type Session struct {
 	// kind (persistent or browser-session) is kept.
 	fromRecord bool
 
-	dirty     map[string]struct{} // top-level keys changed
-	renew     bool                // save under a new ID even if unmodified
-	oldID     string              // stored ID to delete at commit (renew, destroy)
+	dirty map[string]struct{} // top-level keys changed
+	// version is the store's token for the loaded record (ConditionalStore).
+	version []byte
+	// updates holds, per key, the Update functions to run again on a fresh
+	// record after a conflict; absent for a key the request last Put or
+	// Deleted (its value is then the request's own).
+	updates map[string][]updateFn
+	// idle is the lifetime SetIdleTimeout gave, re-applied after a conflict.
+	idle      *int64
+	renew     bool   // save under a new ID even if unmodified
+	oldID     string // stored ID to delete at commit (renew, destroy)
 	destroyed bool
 
 	committed bool
@@ -96,6 +104,7 @@ func (s *Session) SetIdleTimeout(d time.Duration) error {
 	}
 	ms := d.Milliseconds()
 	s.state.Cookie.OriginalMaxAge = &ms
+	s.idle = &ms
 	s.markDirty("cookie")
 	return nil
 }
@@ -106,7 +115,7 @@ func (s *Session) ensureLoaded() error {
 		return s.loadErr
 	}
 	s.loaded = true
-	data, exp, found, err := s.m.load(s.ctx, s.id)
+	data, exp, ver, found, err := s.m.loadForRequest(s.ctx, s.id)
 	if err != nil {
 		s.loadErr = err
 		return err
@@ -116,7 +125,7 @@ func (s *Session) ensureLoaded() error {
 			st := &s.state
 			now := s.m.cfg.now()
 			if st.Deadline.IsZero() || now.Before(st.Deadline) {
-				s.storedExp, s.fromRecord, s.loadedAt = exp, true, now
+				s.storedExp, s.fromRecord, s.loadedAt, s.version = exp, true, now, ver
 				s.userAtLoad = userOf(st.Values, s.m.cfg.UserKey)
 				if st.Created.IsZero() && s.userAtLoad != "" && s.m.users != nil {
 					// Written by another application, which kept no
@@ -213,6 +222,7 @@ func (s *Session) Put(key string, value any) error {
 	}
 	s.state.Values[key] = value
 	s.markDirty(key)
+	delete(s.updates, key)
 	return nil
 }
 
@@ -228,6 +238,7 @@ func (s *Session) Delete(key string) error {
 	}
 	delete(s.state.Values, key)
 	s.markDirty(key)
+	delete(s.updates, key)
 	return nil
 }
 
@@ -262,6 +273,7 @@ func (s *Session) Clear() error {
 	for k := range s.state.Values {
 		delete(s.state.Values, k)
 		s.markDirty(k)
+		delete(s.updates, k)
 	}
 	return nil
 }
@@ -309,7 +321,7 @@ func (s *Session) Destroy() error {
 	s.rotate()
 	s.destroyed = true
 	s.renew = false
-	s.dirty = nil
+	s.dirty, s.updates, s.idle, s.version = nil, nil, nil, nil
 	s.state, s.fromRecord = State{}, false
 	return nil
 }
@@ -361,6 +373,15 @@ func userOf(values map[string]any, key string) string {
 // An unmodified session is not written; one whose idle expiry has fallen
 // behind by Config.TouchInterval is touched. A session whose record could not
 // be loaded is never written over.
+//
+// When the store implements ConditionalStore, a loaded session is saved only
+// over the record it loaded: if another request changed the record since,
+// Commit reloads it, applies this request's own changes on top (see the
+// package's write model) and tries again, up to Config.ConflictRetries
+// times, then returns an error wrapping ErrConflict. If the record is gone
+// (destroyed, revoked, renewed away, expired), Commit writes nothing, drops
+// the changes and returns ErrEnded with CookieKeep: the response that ended
+// the session already told the browser.
 func (m *Manager) Commit(ctx context.Context, s *Session) (CommitResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -383,7 +404,7 @@ func (m *Manager) Commit(ctx context.Context, s *Session) (CommitResult, error) 
 	switch {
 	case len(s.dirty) > 0 || s.renew:
 		var err error
-		if res, err = m.saveSession(ctx, s, m.cfg.now(), user); err != nil {
+		if res, err = m.saveSession(ctx, s, m.cfg.now()); err != nil {
 			return CommitResult{}, err
 		}
 	case !s.isNew:
@@ -410,51 +431,26 @@ func (m *Manager) Commit(ctx context.Context, s *Session) (CommitResult, error) 
 	return res, nil
 }
 
-func (m *Manager) saveSession(ctx context.Context, s *Session, now time.Time, user string) (CommitResult, error) {
-	st := &s.state
-	if st.Values == nil {
-		st.Values = map[string]any{}
+// saveSession writes a modified session: through the ConditionalStore when
+// the store has it, else with a plain Save (the last writer wins).
+func (m *Manager) saveSession(ctx context.Context, s *Session, now time.Time) (CommitResult, error) {
+	if m.cond != nil {
+		return m.saveConditional(ctx, s, now)
 	}
-	created := st.Created.IsZero()
-	if created {
-		st.Created = now
+	data, exp, browser, ok, err := m.prepare(s, now)
+	if err != nil {
+		return CommitResult{}, err
 	}
-	if st.Deadline.IsZero() && m.cfg.AbsoluteTimeout > 0 {
-		st.Deadline = now.Add(m.cfg.AbsoluteTimeout)
-	}
-	exp := m.expiry(now, st)
-	if !exp.After(now) {
+	if !ok {
 		// Already past its deadline: nothing to save; end it.
 		s.oldID = s.storedID()
 		return CommitResult{}, nil
-	}
-	browser := s.browserSession()
-	idle := m.idleFor(st)
-	if idle < 0 {
-		idle = exp.Sub(now)
-	}
-	m.fillCookie(&st.Cookie, browser, idle, exp)
-	data, err := m.codec.Encode(st)
-	if err != nil {
-		return CommitResult{}, fmt.Errorf("session: encode: %w", err)
 	}
 	id := s.currentID()
 	if err := m.save(ctx, id, data, exp); err != nil {
 		return CommitResult{}, err
 	}
-	if s.isNew && s.oldID == "" {
-		m.metrics.SessionEvent(EventCreated, 1)
-	}
-	if m.users != nil {
-		if user != "" {
-			m.link(ctx, user, id, exp)
-		}
-		if s.userAtLoad != "" && s.userAtLoad != user && s.oldID == "" {
-			m.unlink(ctx, s.userAtLoad, id)
-		}
-	}
-	s.isNew, s.storedExp, s.dirty, s.renew, s.fromRecord = false, exp, nil, false, true
-	return CommitResult{Cookie: CookieSet, ID: id, ExpiresAt: exp, BrowserSession: browser}, nil
+	return m.saved(ctx, s, id, exp, browser), nil
 }
 
 // storedID is the ID of the record backing s, if any.

@@ -33,6 +33,7 @@ type Store struct {
 	records map[string]record
 	users   map[string]map[string]struct{} // user → linked IDs
 	closed  bool
+	seq     uint64 // the last version given to a write
 
 	interval time.Duration
 	stop     context.CancelFunc // stops the pruning goroutine
@@ -46,6 +47,7 @@ type Store struct {
 type record struct {
 	data      []byte
 	expiresAt time.Time
+	version   uint64 // see conditional.go
 }
 
 var _ interface {
@@ -55,6 +57,7 @@ var _ interface {
 	session.Iterator
 	session.UserIndex
 	session.Pinger
+	session.ConditionalStore
 	io.Closer
 } = (*Store)(nil)
 
@@ -171,6 +174,8 @@ func (s *Store) Save(ctx context.Context, id string, data []byte, expiresAt time
 		delete(s.records, id)
 		return nil
 	}
+	s.seq++
+	r.version = s.seq
 	s.records[id] = r
 	return nil
 }
