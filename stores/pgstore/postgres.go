@@ -167,6 +167,7 @@ type Store struct {
 	opts    Options
 	names   names
 	q       queries
+	cq      condQueries // conditional.go
 	// textJSON: the pool's exec mode sends arguments without asking the
 	// server for their types, and would send []byte as bytea.
 	textJSON bool
@@ -214,6 +215,7 @@ func newStore(ctx context.Context, pool *pgxpool.Pool, own bool, opts Options) (
 		s.textJSON = true
 	}
 	s.q = makeQueries(s.names)
+	s.cq = makeCondQueries(s.names)
 	if err := s.ensureTable(ctx); err != nil {
 		return nil, err
 	}
