@@ -57,7 +57,7 @@ func TestNodeStyleWritesChangeTheVersion(t *testing.T) {
 	ctx := t.Context()
 	for name, sql := range map[string]string{
 		// The statements connect-pg-simple sends, verbatim in shape.
-		"set": `INSERT INTO ` + s.Table() + ` (sess, expire, sid) SELECT $1, to_timestamp($2), $3 ON CONFLICT (sid) DO UPDATE SET sess=$1, expire=to_timestamp($2) RETURNING sid`,
+		"set":   `INSERT INTO ` + s.Table() + ` (sess, expire, sid) SELECT $1, to_timestamp($2), $3 ON CONFLICT (sid) DO UPDATE SET sess=$1, expire=to_timestamp($2) RETURNING sid`,
 		"touch": `UPDATE ` + s.Table() + ` SET expire = to_timestamp($1) WHERE sid = $2 RETURNING sid`,
 	} {
 		t.Run(name, func(t *testing.T) {
