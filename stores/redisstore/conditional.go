@@ -1,0 +1,113 @@
+package redisstore
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sessionkit/sessionkit/session"
+)
+
+// The session.ConditionalStore capability, on connect-redis's keys as they
+// are: no version key, no hash tag, no change to values or TTLs.
+//
+// The version is the SHA-1 of the value as loaded, computed here from the
+// GET that Load already makes (LoadVersion costs what Load costs). Replace
+// is one Lua script on the session's one key, so it is atomic and safe on a
+// Cluster (a script touching one key runs on that key's node): it reads the
+// value, writes only if its SHA-1 is still the version, and tells a changed
+// value from a missing key. Any rewrite of the value, ours or a Node app's
+// (connect-redis's set), makes the version stale; a write of identical bytes
+// does not, and needs not, since merging over it gives the same result.
+// Touch (PEXPIREAT, or connect-redis's EXPIRE) does not change the value, so
+// it leaves the version alone: a request that loaded before a touch saves
+// without a retry.
+//
+// Comparing against a version kept in a second key was rejected: Node would
+// never update it, and on a Cluster it would need a hash tag, changing the
+// key names Node uses. WATCH/MULTI needs a connection pinned across three
+// round trips; the script needs one.
+
+// replaceScript: KEYS[1] the session key; ARGV[1] the version (hex SHA-1),
+// ARGV[2] the new value, ARGV[3] the expiry in Unix milliseconds. Returns 1
+// when written, 0 when the key is missing, 2 when its value changed.
+var replaceScript = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if not v then return 0 end
+if redis.sha1hex(v) ~= ARGV[1] then return 2 end
+redis.call('SET', KEYS[1], ARGV[2], 'PXAT', ARGV[3])
+return 1
+`)
+
+var _ session.ConditionalStore = (*Store)(nil)
+
+// LoadVersion is Load that also returns the SHA-1 of the value as the
+// version, in the same round trip.
+func (s *Store) LoadVersion(ctx context.Context, id string) ([]byte, time.Time, []byte, bool, error) {
+	data, exp, found, err := s.Load(ctx, id)
+	if err != nil || !found {
+		return nil, time.Time{}, nil, false, err
+	}
+	return data, exp, version(data), true, nil
+}
+
+// version is the hex SHA-1 of data, as the script's redis.sha1hex writes it.
+func version(data []byte) []byte {
+	sum := sha1.Sum(data)
+	return hex.AppendEncode(make([]byte, 0, 2*len(sum)), sum[:])
+}
+
+// Insert writes the key with SET … PXAT … NX: only when it does not exist.
+// A key Redis has expired does not exist.
+func (s *Store) Insert(ctx context.Context, id string, data []byte, expiresAt time.Time) (bool, error) {
+	if err := s.check(ctx); err != nil {
+		return false, err
+	}
+	if id == "" {
+		return false, errors.New("redis: insert: empty session id")
+	}
+	if !expiresAt.After(time.Now()) {
+		return false, errors.New("redis: insert: expiry is not in the future")
+	}
+	if data == nil {
+		data = []byte{}
+	}
+	cmd := redis.NewStatusCmd(ctx, "set", s.prefix+id, data, "pxat", expiresAt.UnixMilli(), "nx")
+	_ = s.client.Process(ctx, cmd)
+	switch err := cmd.Err(); {
+	case err == redis.Nil:
+		return false, nil
+	case err != nil:
+		return false, s.wrap("insert", err)
+	}
+	return true, nil
+}
+
+// Replace runs the compare-and-set script on the session's key.
+func (s *Store) Replace(ctx context.Context, id string, data []byte, expiresAt time.Time, ver []byte) error {
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	if !expiresAt.After(time.Now()) {
+		return errors.New("redis: replace: expiry is not in the future")
+	}
+	if data == nil {
+		data = []byte{}
+	}
+	n, err := replaceScript.Run(ctx, s.client, []string{s.prefix + id}, ver, data, expiresAt.UnixMilli()).Int()
+	if err != nil {
+		return s.wrap("replace", err)
+	}
+	switch n {
+	case 1:
+		return nil
+	case 0:
+		return fmt.Errorf("redis: replace: %w", session.ErrNotFound)
+	}
+	return fmt.Errorf("redis: replace: %w", session.ErrConflict)
+}
