@@ -307,6 +307,7 @@ func (s *suite) raceCases() []condCase {
 		{"destroy-vs-writer", s.rDestroy},
 		{"renew-vs-writer", s.rRenew},
 		{"revoke-vs-renew", s.rRevokeRenew},
+		{"renew-merges", s.rRenewMerges},
 		{"distinct-keys", s.rDistinctKeys},
 		{"update-increments", s.rIncrements},
 		{"same-key-later-wins", s.rSameKey},
@@ -412,6 +413,37 @@ func (s *suite) rRevokeRenew(t *testing.T, st session.ConditionalStore) {
 		newID = res.ID
 	}
 	s.wantMissing(t, st, newID, "the ID the in-flight Renew would have given the revoked session")
+}
+
+// rRenewMerges renews a session in a request that loaded it before another
+// request changed it: the renewed session carries the other change too.
+func (s *suite) rRenewMerges(t *testing.T, st session.ConditionalStore) {
+	m := s.manager(t, st, session.Config{})
+	id := login(t, m, "ana")
+	a := inFlight(t, m, id)
+	request(t, m, id, func(sess *session.Session) error { return sess.Put("other", "kept") })
+	if err := a.Renew(); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Put("mine", "kept"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := m.Commit(t.Context(), a)
+	if err != nil || res.Cookie != session.CookieSet || res.ID == id {
+		t.Fatalf("committing the Renew = %+v, %v; want a cookie with a new ID", res, err)
+	}
+	s.wantMissing(t, st, id, "the old ID after Renew")
+	request(t, m, res.ID, func(sess *session.Session) error {
+		for _, k := range []string{"other", "mine"} {
+			if v, err := session.Get[string](sess, k); err != nil || v != "kept" {
+				t.Errorf("renewed session: %s = %q, %v; want \"kept\"", k, v, err)
+			}
+		}
+		if u, err := sess.User(); err != nil || u != "ana" {
+			t.Errorf("renewed session: user %q, %v; want ana", u, err)
+		}
+		return nil
+	})
 }
 
 // together runs n requests on the session id: each loads it, waits until
