@@ -5,6 +5,10 @@
 // more than one instance. It is the reference implementation of the
 // session.Store contract and of every optional capability, and passes the
 // conformance suite.
+//
+// Its session.ConditionalStore version is a counter from one sequence for
+// the whole store, drawn at every write of data; Touch keeps it (see
+// conditional.go).
 package memstore
 
 import (

@@ -54,6 +54,19 @@
 // transaction mode) it cannot work, so disable the loop there
 // (PruneInterval < 0) and prune from one place (Prune, sessionctl prune).
 //
+// # Concurrent writes
+//
+// The store implements session.ConditionalStore without touching the table:
+// the version is the row's xmin (the transaction that wrote its current
+// version), read in the same SELECT as sess, and Replace is one UPDATE
+// conditioned on it, so a request never writes over a row that changed after
+// it loaded it, and never writes back a row that was deleted. Every write
+// changes xmin: ours, connect-pg-simple's set and touch, and a Touch of ours
+// too, which costs a request that loaded before the touch one reload and
+// retry (touches are throttled). Comparing the stored text instead would
+// leave touches alone but send every document twice; see conditional.go and
+// BENCHMARKS.md.
+//
 // # Pools
 //
 // The Store runs on any pgxpool.Pool, in every pgx query exec mode,
