@@ -37,20 +37,21 @@ type Session struct {
 	// kind (persistent or browser-session) is kept.
 	fromRecord bool
 
-	dirty map[string]struct{} // top-level keys changed
-	// version is the store's token for the loaded record (ConditionalStore).
-	version []byte
-	// updates holds, per key, the Update functions to run again on a fresh
-	// record after a conflict; absent for a key the request last Put or
-	// Deleted (its value is then the request's own).
-	updates map[string][]updateFn
-	// idle is the lifetime SetIdleTimeout gave, re-applied after a conflict.
-	idle      *int64
-	renew     bool   // save under a new ID even if unmodified
-	oldID     string // stored ID to delete at commit (renew, destroy)
+	dirty     map[string]struct{} // top-level keys changed
+	renew     bool                // save under a new ID even if unmodified
+	oldID     string              // stored ID to delete at commit (renew, destroy)
 	destroyed bool
 
 	committed bool
+
+	// The write model (write.go). version is the store's token for the
+	// loaded record (ConditionalStore). updates holds, per key, the Update
+	// functions to run again on a fresh record after a conflict; a key the
+	// request last Put or Deleted has none (its value is the request's own).
+	// idle is the lifetime SetIdleTimeout gave.
+	version []byte
+	updates map[string][]updateFn
+	idle    *int64
 }
 
 // CookieAction tells the middleware what to do with the cookie after a
@@ -376,8 +377,8 @@ func userOf(values map[string]any, key string) string {
 //
 // When the store implements ConditionalStore, a loaded session is saved only
 // over the record it loaded: if another request changed the record since,
-// Commit reloads it, applies this request's own changes on top (see the
-// package's write model) and tries again, up to Config.ConflictRetries
+// Commit reloads it, applies this request's own changes on top (the keys it
+// put or deleted, its Update functions run again, its lifetime) and tries again, up to Config.ConflictRetries
 // times, then returns an error wrapping ErrConflict. If the record is gone
 // (destroyed, revoked, renewed away, expired), Commit writes nothing, drops
 // the changes and returns ErrEnded with CookieKeep: the response that ended
