@@ -38,8 +38,9 @@ import (
 //     scripts/bench-cores apart -- go test -run '^$' -bench InterleavedWrite -benchtime 20000x -benchmem ./stores/redisstore/
 func BenchmarkInterleavedWrite(b *testing.B) {
 	c := redistest.Client(b)
-	prefix := redistest.Prefix(b, c) + "sess:"
-	store, err := redisstore.New(c, redisstore.Options{Prefix: prefix, UserPrefix: prefix + "-user:"})
+	base := redistest.Prefix(b, c)
+	prefix := base + "sess:"
+	store, err := redisstore.New(c, redisstore.Options{Prefix: prefix, UserPrefix: base + "user:"})
 	if err != nil {
 		b.Fatal(err)
 	}
