@@ -16,12 +16,14 @@ import (
 // The session.ConditionalStore capability, on connect-redis's keys as they
 // are: no version key, no hash tag, no change to values or TTLs.
 //
-// The version is the SHA-1 of the value as loaded, computed here from the
-// GET that Load already makes (LoadVersion costs what Load costs). Replace
-// is one Lua script on the session's one key, so it is atomic and safe on a
-// Cluster (a script touching one key runs on that key's node): it reads the
-// value, writes only if its SHA-1 is still the version, and tells a changed
-// value from a missing key. Any rewrite of the value, ours or a Node app's
+// The version is the value as loaded, so LoadVersion costs exactly what
+// Load costs: nothing is computed on the read path. Replace sends the
+// version's SHA-1, not the value, to one Lua script on the session's one
+// key, so it is atomic and safe on a Cluster (a script touching one key runs
+// on that key's node): the script reads the value, writes only if the
+// value's SHA-1 is still the version's, and tells a changed value from a
+// missing key. (A SHA-1 collision between two states of one session would
+// be needed to overwrite a change unseen.) Any rewrite of the value, ours or a Node app's
 // (connect-redis's set), makes the version stale; a write of identical bytes
 // does not, and needs not, since merging over it gives the same result.
 // Touch (PEXPIREAT, or connect-redis's EXPIRE) does not change the value, so
@@ -33,7 +35,7 @@ import (
 // key names Node uses. WATCH/MULTI needs a connection pinned across three
 // round trips; the script needs one.
 
-// replaceScript: KEYS[1] the session key; ARGV[1] the version (hex SHA-1),
+// replaceScript: KEYS[1] the session key; ARGV[1] the version's SHA-1 (hex),
 // ARGV[2] the new value, ARGV[3] the expiry in Unix milliseconds. Returns 1
 // when written, 0 when the key is missing, 2 when its value changed.
 var replaceScript = redis.NewScript(`
@@ -46,18 +48,18 @@ return 1
 
 var _ session.ConditionalStore = (*Store)(nil)
 
-// LoadVersion is Load that also returns the SHA-1 of the value as the
-// version, in the same round trip.
+// LoadVersion is Load that also returns the version: the value itself (the
+// same slice; the caller must change neither).
 func (s *Store) LoadVersion(ctx context.Context, id string) ([]byte, time.Time, []byte, bool, error) {
 	data, exp, found, err := s.Load(ctx, id)
 	if err != nil || !found {
 		return nil, time.Time{}, nil, false, err
 	}
-	return data, exp, version(data), true, nil
+	return data, exp, data, true, nil
 }
 
-// version is the hex SHA-1 of data, as the script's redis.sha1hex writes it.
-func version(data []byte) []byte {
+// sha1Hex is the hex SHA-1 of data, as the script's redis.sha1hex writes it.
+func sha1Hex(data []byte) []byte {
 	sum := sha1.Sum(data)
 	return hex.AppendEncode(make([]byte, 0, 2*len(sum)), sum[:])
 }
@@ -88,7 +90,8 @@ func (s *Store) Insert(ctx context.Context, id string, data []byte, expiresAt ti
 	return true, nil
 }
 
-// Replace runs the compare-and-set script on the session's key.
+// Replace runs the compare-and-set script on the session's key, sending the
+// SHA-1 of version.
 func (s *Store) Replace(ctx context.Context, id string, data []byte, expiresAt time.Time, ver []byte) error {
 	if err := s.check(ctx); err != nil {
 		return err
@@ -99,7 +102,7 @@ func (s *Store) Replace(ctx context.Context, id string, data []byte, expiresAt t
 	if data == nil {
 		data = []byte{}
 	}
-	n, err := replaceScript.Run(ctx, s.client, []string{s.prefix + id}, ver, data, expiresAt.UnixMilli()).Int()
+	n, err := replaceScript.Run(ctx, s.client, []string{s.prefix + id}, sha1Hex(ver), data, expiresAt.UnixMilli()).Int()
 	if err != nil {
 		return s.wrap("replace", err)
 	}

@@ -34,10 +34,10 @@
 // failover test for the numbers).
 //
 // Concurrent writes: the store implements session.ConditionalStore on the
-// same keys and values. The version is the SHA-1 of the value as loaded
-// (computed from Load's GET, no extra round trip); Replace is a Lua script on
-// the session's one key (atomic, and Cluster-safe) that writes only while the
-// value's SHA-1 is unchanged, so a Node app's write in between is detected
+// same keys and values. The version is the value as loaded (Load's GET, no
+// extra round trip or work); Replace is a Lua script on the session's one key
+// (atomic, and Cluster-safe) that writes only while the value's SHA-1 is
+// still that of the version, so a Node app's write in between is detected
 // and never overwritten, and a deleted key is never written back. Touch
 // (PEXPIREAT, or connect-redis's EXPIRE) leaves the value, and so the
 // version, alone. Insert is SET … NX.
