@@ -28,6 +28,14 @@
 // no session and no change to pages; the token needs a session for every
 // visitor shown a form (Token creates one), and every page and script that
 // sends an unsafe request must carry it.
+//
+// # Clients that send the session in a header
+//
+// A client that carries its session in a request header
+// (middleware.Config.TokenHeader) is not exposed to CSRF: a browser never
+// adds that header to a forged request on its own. Such clients can send the
+// token too (Token works for them as for pages), or be served on routes the
+// Protection does not wrap.
 package csrf
 
 import (

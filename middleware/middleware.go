@@ -8,6 +8,13 @@
 // signature is checked before the store is consulted, and the store is read
 // only when the handler uses the session: a forged cookie, or a request that
 // never touches its session, costs no store call.
+//
+// Several middlewares can serve one request, each with its own cookie name
+// and store (say long-lived preferences and a short login session): each
+// Middleware's Get finds its own session, and the package-level Get the
+// innermost one. Config.TokenHeader carries the session in a request header
+// for clients without cookies; Begin serves frameworks whose handlers do
+// not write through an http.ResponseWriter (see the adapters directory).
 package middleware
 
 import (
