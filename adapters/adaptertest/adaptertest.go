@@ -123,10 +123,12 @@ const Secret = "adaptertest-secret-0123456789abcdef"
 // storeDown is the body the suite's ErrorHandler answers with.
 const storeDown = "session store down"
 
-// Run runs the suite against the memory and bbolt stores: login, read,
-// renew, logout; commit before the body; the middleware's ErrorHandler
-// when the store fails; the framework's own error path; a panic; and a
-// request that never touches its session.
+// Run runs the suite against the memory and bbolt stores, once with the
+// session in a cookie and once in the X-Session-Token header
+// (middleware.Config.HeaderOnly): login, read, renew, logout; commit before
+// the body; the middleware's ErrorHandler when the store fails; the
+// framework's own error path; a panic; and a request that never touches its
+// session.
 func Run(t *testing.T, h Harness) {
 	backends := map[string]func(t *testing.T) session.Store{
 		"memstore": func(t *testing.T) session.Store {
@@ -144,24 +146,39 @@ func Run(t *testing.T, h Harness) {
 		},
 	}
 	for name, open := range backends {
-		t.Run(name, func(t *testing.T) { run(t, h, open(t)) })
+		for _, token := range []bool{false, true} {
+			mode := "cookie"
+			if token {
+				mode = "token-header"
+			}
+			t.Run(name+"/"+mode, func(t *testing.T) { run(t, h, open(t), token) })
+		}
 	}
 }
 
-func run(t *testing.T, h Harness, store session.Store) {
+// tokenHeader carries the session in the suite's header-only runs.
+const tokenHeader = "X-Session-Token"
+
+func run(t *testing.T, h Harness, store session.Store, token bool) {
 	fs := &failStore{Store: store}
 	mgr, err := session.New(session.Config{Store: fs, Codec: jsoncodec.New()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	mw, err := middleware.New(middleware.Config{
+	cfg := middleware.Config{
 		Manager: mgr,
 		Secrets: []string{Secret},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			io.WriteString(w, storeDown)
 		},
-	})
+	}
+	vary := "Cookie"
+	if token {
+		cfg.TokenHeader, cfg.HeaderOnly = tokenHeader, true
+		vary = tokenHeader
+	}
+	mw, err := middleware.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +232,7 @@ func run(t *testing.T, h Harness, store session.Store) {
 		{"GET", "/untouched", func(s *session.Session) Reply { return ok("ok") }},
 	}
 	base := h.Start(t, mw, routes)
-	c := &client{t: t, base: base}
+	c := &client{t: t, base: base, token: token}
 
 	// Login, read, renew, logout.
 	res := c.do("POST", "/login", "")
@@ -223,7 +240,7 @@ func run(t *testing.T, h Harness, store session.Store) {
 	if res.status != 200 || res.body != "hello alice" || login == "" {
 		t.Fatalf("login: %d %q, cookie %q", res.status, res.body, login)
 	}
-	if !strings.Contains(res.header.Get("Vary"), "Cookie") || res.header.Get("Cache-Control") != "no-store" {
+	if !strings.Contains(res.header.Get("Vary"), vary) || res.header.Get("Cache-Control") != "no-store" {
 		t.Errorf("login: Vary %q, Cache-Control %q", res.header.Get("Vary"), res.header.Get("Cache-Control"))
 	}
 	if res = c.do("GET", "/read", login); res.body != "user=alice keys=user_id" || res.cookie != "" {
@@ -296,18 +313,21 @@ func run(t *testing.T, h Harness, store session.Store) {
 }
 
 // client is an HTTP client with no cookie jar: the suite carries the
-// cookie itself.
+// cookie, or the token, itself.
 type client struct {
-	t    *testing.T
-	base string
+	t     *testing.T
+	base  string
+	token bool // the session travels in tokenHeader, not a cookie
 }
 
 type result struct {
-	status  int
-	body    string
-	header  http.Header
-	cookie  string // "session=…" when set
-	cleared bool   // the session cookie was expired
+	status int
+	body   string
+	header http.Header
+	// cookie is what names the session in the next request: "session=…"
+	// or, in token mode, the token; empty when none was set.
+	cookie  string
+	cleared bool // the session cookie was expired, or the token declared dead
 }
 
 func (c *client) do(method, path, cookie string) result {
@@ -316,7 +336,11 @@ func (c *client) do(method, path, cookie string) result {
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	if cookie != "" {
+	switch {
+	case cookie == "":
+	case c.token:
+		req.Header.Set(tokenHeader, cookie)
+	default:
 		req.Header.Set("Cookie", cookie)
 	}
 	res, err := http.DefaultClient.Do(req)
@@ -329,6 +353,16 @@ func (c *client) do(method, path, cookie string) result {
 		c.t.Fatalf("%s %s: %v", method, path, err)
 	}
 	r := result{status: res.StatusCode, body: string(b), header: res.Header}
+	if c.token {
+		if sc := res.Header.Values("Set-Cookie"); len(sc) != 0 {
+			c.t.Errorf("%s %s: Set-Cookie %q in header-only mode", method, path, sc)
+		}
+		if v, ok := res.Header[tokenHeader]; ok {
+			r.cookie = v[0]
+			r.cleared = v[0] == ""
+		}
+		return r
+	}
 	for _, ck := range res.Cookies() {
 		if ck.Name != "session" {
 			continue
