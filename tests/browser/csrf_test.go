@@ -64,9 +64,28 @@ type bank struct {
 	refusedWithCookie atomic.Int64
 }
 
-func newBank(t *testing.T, store session.Store, cop bool) *bank {
+// bankSetup is how the bank is protected, and how its cookie is set.
+type bankSetup struct {
+	name string
+	// cop puts http.CrossOriginProtection in front.
+	cop bool
+	// sameSiteNone sets the session cookie SameSite=None; Secure (Chromium
+	// keeps Secure cookies from http://127.0.0.1), so the browser sends it
+	// with the forged POST and only the token stands in the way.
+	sameSiteNone bool
+	// unprotected leaves the token check out: the control case, which shows
+	// the forged POST does reach the bank with its cookie when nothing
+	// stops it, so the refusals above are the protection's doing.
+	unprotected bool
+}
+
+func newBank(t *testing.T, store session.Store, setup bankSetup) *bank {
 	b := &bank{}
-	mgr, err := session.New(session.Config{Store: store, Codec: jsoncodec.New()})
+	cookie := session.CookieOptions{}
+	if setup.sameSiteNone {
+		cookie = session.CookieOptions{SameSite: "none", Secure: true}
+	}
+	mgr, err := session.New(session.Config{Store: store, Codec: jsoncodec.New(), Cookie: cookie})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +115,10 @@ func newBank(t *testing.T, store session.Store, cop bool) *bank {
 		fmt.Fprintf(w, "sent %d", b.transfers.Add(1))
 	})
 	h := mw.Handler(protect.Handler(mux))
-	if cop {
+	if setup.unprotected {
+		h = mw.Handler(mux)
+	}
+	if setup.cop {
 		h = http.NewCrossOriginProtection().Handler(h)
 	}
 	b.srv = httptest.NewServer(h)
@@ -107,8 +129,10 @@ func newBank(t *testing.T, store session.Store, cop bool) *bank {
 // TestCSRFInBrowser runs a bank on http://127.0.0.1:A and an attacker on
 // http://localhost:B, two sites to the browser. The bank's own form posts
 // and is served; the attacker's page, which auto-submits a form to the
-// bank, is refused, by the token alone and by http.CrossOriginProtection in
-// front of it.
+// bank, is refused: by the token alone, by http.CrossOriginProtection in
+// front of it, and by the token when a SameSite=None cookie lets the forged
+// POST carry the session. A control bank without the token check serves
+// that POST, which shows the attack is real in this browser.
 func TestCSRFInBrowser(t *testing.T) {
 	path := csrfChromium(t)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
@@ -147,10 +171,16 @@ func TestCSRFInBrowser(t *testing.T) {
 			return s
 		},
 	}
+	setups := []bankSetup{
+		{name: "token", cop: false},
+		{name: "token+CrossOriginProtection", cop: true},
+		{name: "token,SameSite=None", sameSiteNone: true},
+		{name: "unprotected,SameSite=None", sameSiteNone: true, unprotected: true},
+	}
 	for name, open := range stores {
-		for _, cop := range []bool{false, true} {
-			t.Run(fmt.Sprintf("%s/CrossOriginProtection=%v", name, cop), func(t *testing.T) {
-				b := newBank(t, open(t), cop)
+		for _, setup := range setups {
+			t.Run(name+"/"+setup.name, func(t *testing.T) {
+				b := newBank(t, open(t), setup)
 				attacker := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 					fmt.Fprintf(w, `<!doctype html>
 <form method="post" action="%s/transfer">
@@ -186,17 +216,29 @@ func TestCSRFInBrowser(t *testing.T) {
 					t.Fatalf("attacker page: %v", err)
 				}
 				got := pageOn(ctx, t, b.srv.URL)
+				if setup.unprotected {
+					if n := b.transfers.Load(); n != 2 || got != "sent 2" {
+						t.Errorf("control: with no protection the forged POST should be served with the cookie; %d transfers, page %q", n, got)
+					}
+					return
+				}
 				if n := b.transfers.Load(); n != 1 {
 					t.Fatalf("the cross-site POST was served: %d transfers, page %q", n, got)
 				}
 				want := "refused by the token check"
-				if cop {
+				if setup.cop {
 					want = "cross-origin"
 				}
 				if !strings.Contains(got, want) {
 					t.Errorf("cross-site POST answered %q, want it refused (%q)", got, want)
 				}
-				t.Logf("refused cross-site POSTs that carried the session cookie: %d", b.refusedWithCookie.Load())
+				withCookie := b.refusedWithCookie.Load()
+				switch {
+				case setup.sameSiteNone && withCookie != 1:
+					t.Errorf("SameSite=None: %d refused POSTs carried the session cookie, want 1: the token, not SameSite, must be what refused it", withCookie)
+				case !setup.sameSiteNone && withCookie != 0:
+					t.Errorf("SameSite=Lax: the browser sent the session cookie with a cross-site POST")
+				}
 			})
 		}
 	}
