@@ -292,3 +292,31 @@ func TestTokenConfigRefusals(t *testing.T) {
 		}
 	}
 }
+
+func FuzzTokenRead(f *testing.F) {
+	f.Add("Bearer " + Sign("abc", testSecret))
+	f.Add("bearer\t x")
+	f.Add("Basic abc")
+	f.Add("Bearer")
+	f.Add(" BEARER  s%3Aabc. ")
+	bearer, _ := newTokenSpec(Config{TokenHeader: "Authorization"})
+	named, _ := newTokenSpec(Config{TokenHeader: "X-Session-Token"})
+	f.Fuzz(func(t *testing.T, v string) {
+		h := http.Header{"Authorization": {v}, "X-Session-Token": {v}}
+		for _, spec := range []tokenSpec{bearer, named} {
+			tok, ok := spec.read(h)
+			if ok != (tok != "") {
+				t.Fatalf("%s: %q gives %q, %v", spec.request, v, tok, ok)
+			}
+			if ok && trimOWS(tok) != tok {
+				t.Fatalf("%s: token %q keeps surrounding space", spec.request, tok)
+			}
+			if ok && spec.bearer && !strings.HasPrefix(strings.ToLower(trimOWS(v)), "bearer ") {
+				t.Fatalf("%q read as a Bearer token", v)
+			}
+			if ok && !spec.bearer && tok != trimOWS(v) {
+				t.Fatalf("%q read as %q", v, tok)
+			}
+		}
+	})
+}
