@@ -85,7 +85,10 @@ type Config struct {
 	// used: a request that came with the header gets the token back and no
 	// cookie, one that came with the cookie gets the cookie and no token,
 	// and one that brought neither gets both (it may be either kind of
-	// client).
+	// client). A page's scripts can read that header on same-origin
+	// responses, which HttpOnly cookies are meant to prevent: where that
+	// matters, serve API clients through a second, HeaderOnly Middleware
+	// on their own routes.
 	TokenHeader string
 
 	// TokenResponseHeader names the response header that gives a token to
