@@ -94,7 +94,9 @@ type Config struct {
 	// TokenResponseHeader names the response header that gives a token to
 	// the client when its session is new or has been renewed, and is sent
 	// with an empty value when the session ended (Destroy, or past its
-	// deadline): the client should then drop its token. A session whose
+	// deadline): the client should then drop its token. A session destroyed
+	// and then given new values (a "signed out" flash) sends the new
+	// session's token instead, replacing the dead one. A session whose
 	// token did not change gets no header. The default is TokenHeader, or
 	// "X-Session-Token" when TokenHeader is "Authorization". A browser
 	// script reading it from another origin needs it listed in CORS's
@@ -106,7 +108,8 @@ type Config struct {
 	HeaderOnly bool
 }
 
-// Middleware reads, verifies, commits and writes session cookies. Create
+// Middleware reads, verifies, commits and writes session cookies (and
+// header tokens). Create
 // one with New or Express; it is safe for concurrent use.
 type Middleware struct {
 	mgr        *session.Manager
