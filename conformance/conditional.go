@@ -134,6 +134,15 @@ func (s *suite) wantConflict(t *testing.T, st session.ConditionalStore, ver []by
 		t.Fatalf("Replace with a version read before %s = %v; want an error wrapping session.ErrConflict", when, err)
 	}
 	s.wantRecord(t, st, "a", want, time.Time{}, "after a Replace refused as stale ("+when+")")
+	var stale *session.StaleError
+	if errors.As(err, &stale) {
+		// The Manager takes it as its reload: it must be the record as is.
+		data, exp, ver, _ := s.loadV(t, st, "a")
+		if !s.same(stale.Data, data) || !s.near(stale.ExpiresAt, exp) || !bytes.Equal(stale.Version, ver) {
+			t.Fatalf("Replace's StaleError carries %s expiring %s, version %q; LoadVersion gives %s expiring %s, version %q",
+				show(stale.Data), showExp(stale.ExpiresAt), stale.Version, show(data), showExp(exp), ver)
+		}
+	}
 }
 
 func (s *suite) cStaleAfterSave(t *testing.T, st session.ConditionalStore) {

@@ -140,3 +140,20 @@ type ConditionalStore interface {
 	Insert(ctx context.Context, id string, data []byte, expiresAt time.Time) (inserted bool, err error)
 	Replace(ctx context.Context, id string, data []byte, expiresAt time.Time, version []byte) error
 }
+
+// StaleError is what a ConditionalStore's Replace may return, in place of a
+// plain error wrapping ErrConflict, when it read the current record while
+// refusing the write (a store that must query again to tell a conflict from
+// a missing record can read the record itself). It wraps ErrConflict. The
+// Manager then uses it as its reload, so the conflict costs no further round
+// trip. Data, ExpiresAt and Version are what LoadVersion would have returned.
+type StaleError struct {
+	Data      []byte
+	ExpiresAt time.Time
+	Version   []byte
+}
+
+func (e *StaleError) Error() string { return ErrConflict.Error() }
+
+// Unwrap returns ErrConflict.
+func (e *StaleError) Unwrap() error { return ErrConflict }

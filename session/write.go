@@ -203,8 +203,16 @@ func (m *Manager) replaceLoaded(ctx context.Context, s *Session, now time.Time) 
 		if err := m.conflicted(ctx, s, attempt); err != nil {
 			return CommitResult{}, err
 		}
-		fresh, exp0, ver, found, err := m.loadVersion(ctx, s.id)
-		if err != nil {
+		var (
+			fresh, ver []byte
+			exp0       time.Time
+			found      bool
+			stale      *StaleError
+		)
+		if errors.As(err, &stale) {
+			// The store read the record while refusing: no reload needed.
+			fresh, exp0, ver, found = stale.Data, stale.ExpiresAt, stale.Version, true
+		} else if fresh, exp0, ver, found, err = m.loadVersion(ctx, s.id); err != nil {
 			return CommitResult{}, err
 		}
 		if err := m.adopt(ctx, s, s.id, now, fresh, exp0, ver, found); err != nil {

@@ -194,3 +194,48 @@ func TestReapplyFlashesAndLifetime(t *testing.T) {
 		t.Fatalf("expiry in %v; want about the hour SetIdleTimeout gave", d)
 	}
 }
+
+// staleStore refuses its first Replace with a StaleError carrying the
+// record, as a store that reads it while refusing does.
+type staleStore struct {
+	*memstore.Store
+	refused, loads int
+}
+
+func (s *staleStore) LoadVersion(ctx context.Context, id string) ([]byte, time.Time, []byte, bool, error) {
+	s.loads++
+	return s.Store.LoadVersion(ctx, id)
+}
+
+func (s *staleStore) Replace(ctx context.Context, id string, data []byte, exp time.Time, ver []byte) error {
+	if s.refused == 0 {
+		s.refused++
+		cur, curExp, curVer, _, err := s.Store.LoadVersion(ctx, id)
+		if err != nil {
+			return err
+		}
+		return &session.StaleError{Data: cur, ExpiresAt: curExp, Version: curVer}
+	}
+	return s.Store.Replace(ctx, id, data, exp, ver)
+}
+
+// A StaleError is the Manager's reload: the retry costs no LoadVersion.
+func TestStaleErrorSparesTheReload(t *testing.T) {
+	mem := memstore.New()
+	t.Cleanup(func() { mem.Close() })
+	st := &staleStore{Store: mem}
+	m := newManager(t, st, session.Config{})
+	s := m.Open(context.Background(), "")
+	_ = s.Put("a", 1)
+	id := commit(t, m, s).ID
+	s = m.Open(context.Background(), id)
+	_ = session.Update(s, "a", func(n int) int { return n + 1 })
+	commit(t, m, s)
+	if st.refused != 1 || st.loads != 1 {
+		t.Fatalf("%d refusals, %d loads; want 1 and 1 (the request's own load only)", st.refused, st.loads)
+	}
+	s = m.Open(context.Background(), id)
+	if n, err := session.Get[int](s, "a"); err != nil || n != 2 {
+		t.Fatalf("a = %d, %v; want 2", n, err)
+	}
+}

@@ -25,8 +25,10 @@ import (
 //
 // Replace is a plain conditional UPDATE, which costs what the upsert of the
 // unconditional model cost; only when it writes nothing does a second SELECT
-// tell a conflict from a missing row (a single statement doing both, a
-// data-modifying CTE, measured about 4 % slower on every save).
+// (LoadVersion's) tell a conflict from a missing row, and it hands the
+// changed row to the Manager in a session.StaleError, so a conflict costs one
+// extra load in all. (A single statement telling the two apart, a
+// data-modifying CTE, measured about 4 % slower on every save.)
 //
 // Comparing the stored text instead (WHERE "sess"::text = $loaded) was the
 // alternative: a touch would not disturb it (Node's express-session touches
@@ -42,7 +44,7 @@ import (
 // targets PostgreSQL.) See BENCHMARKS.md for the measured costs.
 
 type condQueries struct {
-	loadVersion, insert, replace, live string
+	loadVersion, insert, replace string
 }
 
 func makeCondQueries(n names) condQueries {
@@ -57,9 +59,6 @@ func makeCondQueries(n names) condQueries {
 			` WHERE "cur"."expire" < to_timestamp($4) RETURNING 1`,
 		replace: `UPDATE ` + t + ` SET "sess" = $1, "expire" = to_timestamp($2)` +
 			` WHERE "sid" = $3 AND "expire" >= to_timestamp($4) AND "xmin" = $5::text::xid`,
-		// Only after a Replace that wrote nothing: a changed row
-		// (conflict) or a missing or expired one?
-		live: `SELECT EXISTS (SELECT 1 FROM ` + t + ` WHERE "sid" = $1 AND "expire" >= to_timestamp($2))`,
 	}
 }
 
@@ -110,27 +109,28 @@ func (s *Store) Insert(ctx context.Context, id string, data []byte, expiresAt ti
 }
 
 // Replace updates the live row only while its xmin is still version, in one
-// statement. When that writes nothing, a second statement tells a changed row
-// (ErrConflict) from a missing one (ErrNotFound); a row deleted between the
-// two is reported missing, which it then is.
+// statement. When that writes nothing, it loads the row as LoadVersion does,
+// to tell a changed row from a missing one, and returns a changed one in a
+// *session.StaleError, which the Manager takes as its reload: a conflict
+// costs one extra load, as with any store. A row deleted between the two
+// statements is reported missing, which it then is.
 func (s *Store) Replace(ctx context.Context, id string, data []byte, expiresAt time.Time, version []byte) error {
 	if err := s.checkOpen(); err != nil {
 		return err
 	}
-	now := unixCeil(time.Now())
-	tag, err := s.pool.Exec(ctx, s.cq.replace, s.jsonArg(data), unixCeil(expiresAt), id, now, string(version))
+	tag, err := s.pool.Exec(ctx, s.cq.replace, s.jsonArg(data), unixCeil(expiresAt), id, unixCeil(time.Now()), string(version))
 	if err != nil {
 		return s.wrap("replace", err)
 	}
 	if tag.RowsAffected() > 0 {
 		return nil
 	}
-	var live bool
-	if err := s.pool.QueryRow(ctx, s.cq.live, id, now).Scan(&live); err != nil {
-		return s.wrap("replace", err)
+	cur, exp, ver, found, err := s.LoadVersion(ctx, id)
+	switch {
+	case err != nil:
+		return err
+	case !found:
+		return fmt.Errorf("postgres: replace: %w", session.ErrNotFound)
 	}
-	if live {
-		return fmt.Errorf("postgres: replace: %w", session.ErrConflict)
-	}
-	return fmt.Errorf("postgres: replace: %w", session.ErrNotFound)
+	return fmt.Errorf("postgres: replace: %w", &session.StaleError{Data: cur, ExpiresAt: exp, Version: ver})
 }

@@ -67,23 +67,20 @@ func BenchmarkInterleaved(b *testing.B) {
 	rawReplace := func(i int, ver []byte) (bool, error) {
 		tag, err := e.pool.Exec(ctx, e.ours.cq.replace, doc(i), unixCeil(time.Now().Add(time.Hour)), ids[i%len(ids)],
 			unixCeil(time.Now()), string(ver))
-		if err != nil || tag.RowsAffected() > 0 {
-			return err == nil, err
-		}
-		var live bool
-		return false, e.pool.QueryRow(ctx, e.ours.cq.live, ids[i%len(ids)], unixCeil(time.Now())).Scan(&live)
+		return err == nil && tag.RowsAffected() > 0, err
 	}
 	// rawModify retries as the Manager does, should two goroutines meet on
 	// one session.
 	rawModify := func(i int) error {
+		ver, err := rawLoadVersion(i)
 		for range 32 {
-			ver, err := rawLoadVersion(i)
 			if err != nil {
 				return err
 			}
 			if ok, err := rawReplace(i, ver); err != nil || ok {
 				return err
 			}
+			ver, err = rawLoadVersion(i) // as Replace does after a refusal
 		}
 		return errors.New("raw replace: conflicts without end")
 	}
@@ -138,7 +135,7 @@ func BenchmarkInterleaved(b *testing.B) {
 			if ok, err := rawReplace(i, ver); err != nil || ok {
 				return fmt.Errorf("raw replace over a changed row: wrote %v, %v", ok, err)
 			}
-			return rawModify(i)
+			return rawModify(i) // the load Replace makes, then the write
 		}, func(i int) error {
 			s := m.Open(ctx, ids[i%len(ids)])
 			if _, err := s.Keys(); err != nil {
