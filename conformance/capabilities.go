@@ -8,6 +8,7 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -28,6 +29,7 @@ func (s *suite) prunerCases() []testCase {
 		{"expired-only", s.pruneExpiredOnly},
 		{"idempotent", s.pruneIdempotent},
 		{"nothing-expired", s.pruneNothingExpired},
+		{"many", s.pruneMany},
 	}
 }
 
@@ -36,6 +38,7 @@ func (s *suite) iteratorCases() []testCase {
 		{"live-once", s.iterateLiveOnce},
 		{"stop-on-error", s.iterateStops},
 		{"nothing-live", s.iterateNothingLive},
+		{"many", s.iterateMany},
 	}
 }
 
@@ -45,6 +48,9 @@ func (s *suite) userIndexCases() []testCase {
 		{"unlink", s.usersUnlink},
 		{"separate-users", s.usersSeparate},
 		{"unknown-user", s.usersUnknown},
+		{"links-end", s.usersLinksEnd},
+		{"longest-link", s.usersLongestLink},
+		{"relink-extends", s.usersRelink},
 	}
 }
 
@@ -296,6 +302,13 @@ func (s *suite) usersLinked(t *testing.T, st session.Store) {
 	s.link(t, st, "u", "a", "b")
 	s.save(t, st, "c", s.data("c"), later())
 	s.wantUserSessions(t, ui, "u", "a", "b")
+	// The index is not made of sessions: it must not show up as some.
+	if c, ok := st.(session.Counter); ok {
+		s.wantCount(t, c, 3, "after saving 3 sessions and linking 2 of them to a user")
+	}
+	if it, ok := st.(session.Iterator); ok {
+		s.wantIDs(t, s.collect(t, it), "a", "b", "c")
+	}
 }
 
 func (s *suite) usersUnlink(t *testing.T, st session.Store) {
@@ -341,9 +354,17 @@ func (s *suite) afterClose(t *testing.T, st session.Store) {
 	if err := c.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	for _, p := range s.probes() {
-		o := guard(func() error { return p.call(t.Context(), st) })
-		switch {
+	// The probes run at once, so a store that hangs after Close costs one
+	// hang limit, not one per method.
+	probes := s.probes()
+	outs := make([]outcome, len(probes))
+	var wg sync.WaitGroup
+	for i, p := range probes {
+		wg.Go(func() { outs[i] = guard(func() error { return p.call(t.Context(), st) }) })
+	}
+	wg.Wait()
+	for i, p := range probes {
+		switch o := outs[i]; {
 		case errors.Is(o.err, errAbsent):
 		case o.fault != "":
 			t.Errorf("%s after Close %s", p.method, o.fault)

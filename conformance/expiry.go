@@ -1,6 +1,8 @@
 package conformance
 
 import (
+	"maps"
+	"slices"
 	"testing"
 	"time"
 
@@ -20,6 +22,7 @@ func (s *suite) expiryCases() []testCase {
 		{"overwrite-shorter", s.overwriteShorter},
 		{"overwrite-past", s.overwritePast},
 		{"far-future", s.farFuture},
+		{"minutes", s.expiryMinutes},
 	}
 }
 
@@ -123,4 +126,32 @@ func (s *suite) farFuture(t *testing.T, st session.Store) {
 	exp := time.Now().AddDate(100, 0, 0)
 	s.save(t, st, "a", s.data("a"), exp)
 	s.wantRecord(t, st, "a", s.data("a"), exp, "after Save with an expiry a hundred years ahead")
+}
+
+// expiryMinutes checks records that expire in the next minutes: each is
+// live to Load, Count and Iterate, and Prune keeps it. A store that converts
+// expiry to a coarse TTL, compares it in another time zone, or prunes with a
+// margin gets these wrong while records an hour out pass.
+func (s *suite) expiryMinutes(t *testing.T, st session.Store) {
+	now := time.Now()
+	recs := map[string]time.Time{}
+	for _, d := range []time.Duration{5 * time.Second, 30 * time.Second, time.Minute, 2 * time.Minute, 5 * time.Minute, 10 * time.Minute} {
+		id := "in-" + d.String()
+		recs[id] = now.Add(d)
+		s.save(t, st, id, s.data(id), recs[id])
+	}
+	if p, ok := st.(session.Pruner); ok {
+		if n := s.prune(t, p); n != 0 {
+			t.Errorf("Prune with only records expiring in 5 seconds to 10 minutes = %d; want 0 (the contract: Prune removes only records whose expiry has passed)", n)
+		}
+	}
+	for id, exp := range recs {
+		s.wantRecord(t, st, id, s.data(id), exp, "a record expiring "+showExp(exp)+" (after Prune, if the store has it)")
+	}
+	if c, ok := st.(session.Counter); ok {
+		s.wantCount(t, c, int64(len(recs)), "with records expiring in 5 seconds to 10 minutes")
+	}
+	if it, ok := st.(session.Iterator); ok {
+		s.wantIDs(t, s.collect(t, it), slices.Collect(maps.Keys(recs))...)
+	}
 }
