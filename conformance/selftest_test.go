@@ -56,7 +56,7 @@ const (
 	ttlMinutes      fault = "ttl-minutes"       // Save turns the expiry into a TTL in whole minutes, rounded down
 	iterFirstPage   fault = "iter-first-page"   // Iterate stops after its first page of 500
 	iterOverlap     fault = "iter-overlap"      // Iterate pages by sid >= last, repeating a record per page
-	iterOffset      fault = "iter-offset"       // Iterate pages by offset, skipping records when fn deletes
+	iterOffset      fault = "iter-offset"       // Iterate pages by offset, skipping records when fn deletes some
 	iterReusesData  fault = "iter-reuses-data"  // Iterate passes one reused buffer as Record.Data
 	iterHoldsLock   fault = "iter-holds-lock"   // Iterate calls fn holding the store's lock
 	countsLinks     fault = "counts-links"      // Count and Iterate include the user index's entries
