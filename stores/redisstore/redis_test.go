@@ -53,6 +53,9 @@ func harness(c redis.UniversalClient) conformance.Harness {
 		},
 		// Expiry is an absolute instant in milliseconds (PXAT, PEXPIREAT,
 		// PEXPIRETIME), so the suite's default tolerance applies.
+		Skip: map[string]string{
+			"iterator/many/no-repeats": "SCAN may return a key twice while Redis resizes its keyspace, which other tests' keys can make it do; Iterate documents it",
+		},
 	}
 }
 
@@ -86,9 +89,7 @@ func TestConformance(t *testing.T) {
 	// TODO(merge): drop this opt-out once the change that hands each call
 	// off so that it returns when its context ends (faults-ops) is merged;
 	// with it every stall case passes.
-	h.Skip = map[string]string{
-		"stall": "go-redis keeps waiting for a reply after the context is cancelled; the store's fix is on another branch",
-	}
+	h.Skip["stall"] = "go-redis keeps waiting for a reply after the context is cancelled; the store's fix is on another branch"
 	conformance.Run(t, h)
 }
 
