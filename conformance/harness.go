@@ -1,17 +1,3 @@
-// Package conformance is the test suite every session.Store must pass.
-//
-// A store author calls Run from a test with a Harness that opens a fresh,
-// isolated store per subtest:
-//
-//	func TestConformance(t *testing.T) {
-//		conformance.Run(t, conformance.Harness{
-//			New: func(t *testing.T) session.Store { return mystore.New(...) },
-//		})
-//	}
-//
-// Subtests are named by area and case (conformance/expiry/touch-extends) so
-// a failure says which promise of the contract was broken. Run the suite
-// under -race.
 package conformance
 
 import (
