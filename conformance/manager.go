@@ -43,6 +43,7 @@ func (s *suite) managerCases() []testCase {
 		{"renew", s.mRenew},
 		{"destroy", s.mDestroy},
 		{"revoke-user", s.mRevokeUser},
+		{"revoke-after-touch", s.mRevokeAfterTouch},
 		{"concurrent-requests", s.mConcurrent},
 	}
 }

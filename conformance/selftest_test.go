@@ -112,7 +112,7 @@ var caught = map[fault][]string{
 	linksForever:    {"userindex/links-end"},
 	linksShortest:   {"userindex/longest-link"},
 	linksFirst:      {"userindex/longest-link"},
-	linksKeepFirst:  {"userindex/relink-extends"},
+	linksKeepFirst:  {"userindex/relink-extends", "manager/revoke-after-touch"},
 	usersVolatile:   {"persist/userindex"},
 	ignoresStall:    {"stall/load", "stall/save", "stall/touch", "stall/delete", "stall/iterate"},
 	ctxCheckedLate:  {"cancel/save", "cancel/delete"},

@@ -129,3 +129,35 @@ func (s *suite) persistUsers(t *testing.T, st session.Store) {
 	s.wantUserSessions(t, ui, "u", "a", "b")
 	s.wantUserSessions(t, ui, "v", "c")
 }
+
+// mRevokeAfterTouch checks the user index under the Manager: a session kept
+// alive by requests past the expiry it was first linked with must still be
+// found by RevokeUser, since the Manager links it again at every touch.
+func (s *suite) mRevokeAfterTouch(t *testing.T, st session.Store) {
+	if _, ok := st.(session.UserIndex); !ok {
+		t.Skip("the store does not implement session.UserIndex")
+	}
+	s.retry(t, 2*s.gran+300*time.Millisecond, func(idle time.Duration) bool {
+		m := s.manager(t, st, session.Config{IdleTimeout: idle, TouchInterval: -1})
+		t0 := time.Now()
+		id := login(t, m, "ana")
+		time.Sleep(idle / 2)
+		if !readN(t, m, id, 1) || time.Now().After(t0.Add(idle-s.gran)) {
+			return false // too slow to tell: the touch came too late
+		}
+		time.Sleep(time.Until(t0.Add(idle + s.gran + slack)))
+		s.pruneIfAny(t, st)
+		n, err := m.RevokeUser(t.Context(), "ana")
+		if err != nil {
+			t.Fatalf("RevokeUser(ana): %v", err)
+		}
+		if n != 1 {
+			if _, _, found := s.load(t, st, id); !found {
+				return false // expired meanwhile: too slow to tell
+			}
+			t.Fatalf("RevokeUser(ana) = %d after a request extended the session past the expiry it was first linked with; want 1 (the contract: the Manager calls LinkUser after every touch, and the link must last until the expiry it was last given)", n)
+		}
+		wantEnded(t, m, id, "after RevokeUser")
+		return true
+	})
+}

@@ -83,7 +83,7 @@
 //	stall        skipped (e)                skipped (e)
 //	concurrency  6 pass                     2 pass, 2 fail (a), 2 racy (f)
 //	iterator     4 pass (through All)       4 skip (no Iterator)
-//	manager      10 pass, 1 skip (c)        8 pass, 2 fail (d), 1 skip (c)
+//	manager      10 pass, 2 skip (c)        8 pass, 2 fail (d), 2 skip (c)
 //	counter      4 skip (c)                 4 skip (c)
 //	pruner       4 skip (c)                 4 skip (c)
 //	userindex    7 skip (c)                 7 skip (c)
