@@ -18,7 +18,7 @@ type Proxy struct {
 	gate    chan struct{} // closed while traffic flows
 	release func()        // opens gate
 	conns   map[net.Conn]struct{}
-	wg    sync.WaitGroup
+	wg      sync.WaitGroup
 }
 
 // NewProxy starts a proxy to target on a free loopback port; it stops, and
