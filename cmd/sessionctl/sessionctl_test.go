@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -483,5 +484,61 @@ func unlinkPrefix(t *testing.T, c *redis.Client, prefix string) {
 	flush()
 	if err := iter.Err(); err != nil {
 		t.Logf("scan: %v", err)
+	}
+}
+
+// TestUnknownParameter checks that every command refuses a URL parameter no
+// store knows exactly as stores.Open does, for every registered scheme: a
+// misspelt parameter must never fall back to a default silently (count once
+// printed 0 for a bbolt URL whose bucket= was misspelt).
+func TestUnknownParameter(t *testing.T) {
+	pg := e2e.PostgresURL(t)
+	bolt := e2e.BboltURL(t)
+	seed(t, bolt, 1, 0)
+	cut := func(raw, scheme string) string { _, rest, _ := strings.Cut(raw, "://"); return scheme + "://" + rest }
+	samples := map[string]string{
+		"postgres":        pg,
+		"postgresql":      cut(pg, "postgresql"),
+		"redis":           e2e.RedisURL(t),
+		"rediss":          "rediss://127.0.0.1:6379/0?dial_timeout=200ms",
+		"redis+cluster":   "redis+cluster://127.0.0.1:7000,127.0.0.1:7001?dial_timeout=200ms",
+		"rediss+cluster":  "rediss+cluster://127.0.0.1:7000,127.0.0.1:7001?dial_timeout=200ms",
+		"redis+sentinel":  "redis+sentinel://127.0.0.1:7200,127.0.0.1:7201?master_name=mymaster&dial_timeout=200ms",
+		"rediss+sentinel": "rediss+sentinel://127.0.0.1:7200?master_name=mymaster&dial_timeout=200ms",
+		"bbolt":           bolt,
+		"memory":          "memory://?prune_interval=off",
+	}
+	for _, scheme := range stores.Schemes() {
+		t.Run(scheme, func(t *testing.T) {
+			base, ok := samples[scheme]
+			if !ok {
+				t.Fatalf("no sample URL for scheme %s: add one to this test", scheme)
+			}
+			raw := base + "&buckt=x"
+			if !strings.Contains(base, "?") {
+				raw = base + "?buckt=x"
+			}
+			st, err := stores.Open(context.Background(), raw)
+			if err == nil {
+				closeStore(t, st)
+				t.Fatalf("stores.Open accepted the unknown parameter buckt")
+			}
+			// The cause, not the whole text: a PostgreSQL server refuses an
+			// unknown parameter when the store first connects, which is a
+			// different step when the store may not create its table.
+			cause := err
+			for errors.Unwrap(cause) != nil {
+				cause = errors.Unwrap(cause)
+			}
+			if !strings.Contains(cause.Error(), "buckt") {
+				t.Fatalf("stores.Open fails for a reason that does not name buckt: %v", err)
+			}
+			for _, cmd := range []string{"count", "check", "prune"} {
+				out, errOut, code := ctl(t, cmd, raw)
+				if code == exitOK || !strings.Contains(out+errOut, cause.Error()) {
+					t.Errorf("sessionctl %s: exit %d, output\n%s%s\nwant a failure saying, as stores.Open does:\n%v", cmd, code, out, errOut, cause)
+				}
+			}
+		})
 	}
 }
