@@ -79,7 +79,8 @@ const (
 // Store is a session.Store backed by Redis. It is safe for concurrent use.
 type Store struct {
 	client     redis.UniversalClient
-	owned      bool // Close closes client: it was made by Open.
+	owned      bool   // Close closes client: it was made by Open.
+	master     string // the master's name at the Sentinels, when Open made a failover client
 	prefix     string
 	userPrefix string
 	match      string // SCAN pattern matching exactly the session keys.
@@ -93,6 +94,7 @@ var (
 	_ session.Iterator  = (*Store)(nil)
 	_ session.UserIndex = (*Store)(nil)
 	_ session.Pinger    = (*Store)(nil)
+	_ session.Checker   = (*Store)(nil)
 )
 
 // New returns a Store that uses client, which the caller keeps: Close does
