@@ -52,17 +52,19 @@ var builtin = []struct {
 	name    string
 	schemes []string
 	open    Opener
+	// where, if set, names the place a URL opens, for Same.
+	where func(rawURL string) (string, error)
 }{
-	{"postgres", []string{"postgres", "postgresql"}, adapt(pgstore.OpenURL)},
-	{"redis", []string{"redis", "rediss", "redis+cluster", "rediss+cluster", "redis+sentinel", "rediss+sentinel"}, adapt(redisstore.OpenURL)},
-	{"bbolt", []string{"bbolt"}, adapt(boltstore.OpenURL)},
-	{"memory", []string{"memory"}, adapt(memstore.OpenURL)},
+	{"postgres", []string{"postgres", "postgresql"}, adapt(pgstore.OpenURL), nil},
+	{"redis", []string{"redis", "rediss", "redis+cluster", "rediss+cluster", "redis+sentinel", "rediss+sentinel"}, adapt(redisstore.OpenURL), nil},
+	{"bbolt", []string{"bbolt"}, adapt(boltstore.OpenURL), boltstore.URLPath},
+	{"memory", []string{"memory"}, adapt(memstore.OpenURL), nil},
 }
 
 func init() {
 	for _, b := range builtin {
 		for _, s := range b.schemes {
-			register(s, b.name, b.open)
+			register(s, entry{b.name, b.open, b.where})
 		}
 	}
 }
@@ -99,6 +101,7 @@ type Opener func(ctx context.Context, rawURL string, o Options) (session.Store, 
 type entry struct {
 	backend string
 	open    Opener
+	where   func(string) (string, error)
 }
 
 var (
@@ -115,13 +118,13 @@ func Register(scheme string, op Opener) {
 	if scheme == "" || op == nil {
 		panic("stores: Register needs a scheme and an Opener")
 	}
-	register(scheme, strings.ToLower(scheme), op)
+	register(scheme, entry{backend: strings.ToLower(scheme), open: op})
 }
 
-func register(scheme, backend string, op Opener) {
+func register(scheme string, e entry) {
 	mu.Lock()
 	defer mu.Unlock()
-	openers[strings.ToLower(scheme)] = entry{backend, op}
+	openers[strings.ToLower(scheme)] = e
 }
 
 // Schemes returns the registered schemes, sorted.
@@ -178,6 +181,28 @@ func OpenWith(ctx context.Context, rawURL string, o Options) (session.Store, err
 // connection string. It handles URLs net/url cannot parse, such as a
 // redis+cluster or redis+sentinel URL listing several hosts.
 func Redact(rawURL string) string { return redact.URL(rawURL) }
+
+// Same reports whether two URLs plainly name one store: the same text, or
+// one bbolt file under two spellings. Copying a store onto itself would only
+// rewrite it, or wait for its own lock. URLs that differ otherwise may still
+// name one server; Same does not ask it.
+func Same(a, b string) bool {
+	if a == b {
+		return true
+	}
+	sa, _, _ := strings.Cut(a, ":")
+	sb, _, _ := strings.Cut(b, ":")
+	mu.RLock()
+	ea, oka := openers[strings.ToLower(sa)]
+	eb, okb := openers[strings.ToLower(sb)]
+	mu.RUnlock()
+	if !oka || !okb || ea.backend != eb.backend || ea.where == nil {
+		return false
+	}
+	wa, erra := ea.where(a)
+	wb, errb := eb.where(b)
+	return erra == nil && errb == nil && wa == wb
+}
 
 // Backend returns the name of the store that rawURL's scheme selects among
 // the built-in ones ("postgres", "redis", "bbolt", "memory"), for metrics

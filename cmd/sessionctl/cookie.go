@@ -110,7 +110,7 @@ func verifyCookies(ctx context.Context, arg, name, storeURL string, showID bool,
 	var t *target
 	if storeURL != "" {
 		var err error
-		if t, err = open(ctx, storeURL, openOptions{noCreate: true, mustExist: true}); err != nil {
+		if t, err = open(ctx, storeURL, existing); err != nil {
 			return status(err, stderr)
 		}
 		defer t.Close()

@@ -54,16 +54,16 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return status(usagef("migrate needs --from URL and --to URL"), stderr)
 	case *workers < 1:
 		return status(usagef("--workers must be at least 1"), stderr)
-	case sameStore(*from, *to):
+	case stores.Same(*from, *to):
 		return status(usagef("--from and --to name the same store"), stderr)
 	}
 
-	src, err := open(ctx, *from, openOptions{noCreate: true, mustExist: true, poolConns: 2})
+	src, err := open(ctx, *from, stores.Options{NoCreate: true, Conns: 2})
 	if err != nil {
 		return status(fmt.Errorf("source: %w", err), stderr)
 	}
 	defer src.Close()
-	dst, err := open(ctx, *to, openOptions{poolConns: *workers})
+	dst, err := open(ctx, *to, stores.Options{Conns: *workers})
 	if err != nil {
 		return status(fmt.Errorf("destination: %w", err), stderr)
 	}
@@ -112,21 +112,6 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		code = exitDeviation
 	}
 	return code
-}
-
-// sameStore reports whether two URLs plainly name one store; copying a
-// store onto itself would only rewrite it (or, for bbolt, wait for its own
-// lock).
-func sameStore(a, b string) bool {
-	if a == b {
-		return true
-	}
-	if stores.Backend(a) == "bbolt" && stores.Backend(b) == "bbolt" {
-		pa, erra := stores.BboltPath(a)
-		pb, errb := stores.BboltPath(b)
-		return erra == nil && errb == nil && pa == pb
-	}
-	return false
 }
 
 // pass streams the source's records to m.workers goroutines running fn.

@@ -33,7 +33,7 @@ func runRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	case *userKey == "":
 		return usagef("--user-key must not be empty")
 	}
-	t, err := open(ctx, raw, openOptions{noCreate: true, mustExist: true})
+	t, err := open(ctx, raw, existing)
 	if err != nil {
 		return err
 	}

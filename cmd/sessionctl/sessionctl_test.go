@@ -148,7 +148,7 @@ func TestUsage(t *testing.T) {
 			t.Errorf("sessionctl %q: exit %d, want %d", args, code, exitUsage)
 		}
 	}
-	_, errOut, code := ctl(t, "check", "mysql://u:pw-S3CRET@h/db")
+	_, errOut, code := ctl(t, "check", "nosuch://u:pw-S3CRET@h/db")
 	if code != exitDeviation || strings.Contains(errOut, "S3CRET") {
 		t.Errorf("check of an unknown scheme: exit %d, %s", code, errOut)
 	}
@@ -165,7 +165,7 @@ func TestUsage(t *testing.T) {
 			t.Errorf("sessionctl %s: exit %d, output shows the password:\n%s%s", args[0], code, out, errOut)
 		}
 	}
-	out, _, _ := ctl(t, "check", "mysql://u:pw-S3CRET@h/db")
+	out, _, _ := ctl(t, "check", "nosuch://u:pw-S3CRET@h/db")
 	if !strings.Contains(out, "known schemes are bbolt") || strings.Contains(out, "S3CRET") {
 		t.Errorf("check of an unknown scheme says %q", out)
 	}
@@ -229,7 +229,7 @@ func TestCheckCountPrune(t *testing.T) {
 			}
 			want(t, 0, []string{"5\n"}, "count", raw)
 			if b.name == "redis" {
-				want(t, 0, []string{"Redis deletes expired sessions itself"}, "prune", raw)
+				want(t, 0, []string{"pruned 0: the redis store does not prune on demand"}, "prune", raw)
 			} else {
 				want(t, 0, []string{"pruned 3 expired sessions"}, "prune", "--batch", "2", raw)
 				want(t, 0, []string{"pruned 0 expired sessions"}, "prune", raw)
@@ -541,4 +541,28 @@ func TestUnknownParameter(t *testing.T) {
 			}
 		})
 	}
+}
+
+// query returns the query parameters of rawURL, read from its text.
+func query(rawURL string) url.Values {
+	_, q, _ := strings.Cut(rawURL, "?")
+	q, _, _ = strings.Cut(q, "#")
+	v, _ := url.ParseQuery(q)
+	return v
+}
+
+// setParam sets the query parameter key of rawURL to value.
+func setParam(rawURL, key, value string) string {
+	base, q, _ := strings.Cut(rawURL, "?")
+	q, frag, hasFrag := strings.Cut(q, "#")
+	v, _ := url.ParseQuery(q)
+	if v == nil {
+		v = url.Values{}
+	}
+	v.Set(key, value)
+	out := base + "?" + v.Encode()
+	if hasFrag {
+		out += "#" + frag
+	}
+	return out
 }

@@ -40,6 +40,13 @@ type Options struct {
 	// pool at least this large, so that the caller's workers do not wait
 	// for connections.
 	Conns int
+
+	// Quiet asks the store's client library not to narrate its work on a
+	// log of its own: a command-line tool reports what matters itself.
+	// go-redis logs Sentinel lookups and pool redials on one logger for the
+	// whole process, so for redisstore Quiet silences it for every client
+	// in the process, from the first store opened with it on.
+	Quiet bool
 }
 
 // Params are the query parameters a store takes for itself. Each getter

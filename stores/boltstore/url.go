@@ -31,7 +31,7 @@ var params = []string{"bucket", "prune_interval", "prune_batch", "open_timeout",
 // stores.Options); package stores calls OpenURL for the bbolt scheme. With
 // o.NoCreate a missing file or bucket is an error (see Options.NoCreate).
 func OpenURL(ctx context.Context, rawURL string, o storeurl.Options) (*Store, error) {
-	path, err := urlPath(rawURL)
+	path, err := URLPath(rawURL)
 	if err != nil {
 		return nil, err
 	}
@@ -68,8 +68,9 @@ func OpenURL(ctx context.Context, rawURL string, o storeurl.Options) (*Store, er
 	return Open(path, opts)
 }
 
-// urlPath returns the file a bbolt URL names, made absolute.
-func urlPath(rawURL string) (string, error) {
+// URLPath returns the file a bbolt URL names (see OpenURL), made absolute,
+// so that two spellings of one file compare equal.
+func URLPath(rawURL string) (string, error) {
 	scheme, rest, _ := strings.Cut(rawURL, ":")
 	if !strings.EqualFold(scheme, "bbolt") {
 		return "", fmt.Errorf("bbolt: not a bbolt URL: want bbolt:///absolute/path.db or bbolt://relative/path.db")

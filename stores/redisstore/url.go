@@ -87,11 +87,20 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 
 // OpenURL is Open with default Options, for package stores, which calls it
 // for the redis, rediss, redis+cluster, rediss+cluster, redis+sentinel and
-// rediss+sentinel schemes. Of what o asks, nothing applies: Redis creates
-// nothing up front and expires keys itself.
+// rediss+sentinel schemes. Of what o asks (see stores.Options) only Quiet
+// applies: Redis creates nothing up front and expires keys itself, and
+// go-redis sizes its pool at ten connections per CPU.
 func OpenURL(ctx context.Context, rawURL string, o storeurl.Options) (*Store, error) {
+	if o.Quiet {
+		redis.SetLogger(quiet{})
+	}
 	return Open(ctx, rawURL, Options{})
 }
+
+// quiet discards go-redis's narration.
+type quiet struct{}
+
+func (quiet) Printf(context.Context, string, ...any) {}
 
 // newClient builds, without connecting, the client rawURL describes.
 // master is the name a failover client asks the Sentinels for, or "".
