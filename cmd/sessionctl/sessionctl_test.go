@@ -178,7 +178,13 @@ func TestSchema(t *testing.T) {
 
 func TestCookie(t *testing.T) {
 	const worked = "s%3Aabc.BpxCrWRpvZMh%2Fwk%2Fdjl34N%2Bm%2BVQEU7K%2F5WenLwJCgFU"
-	want(t, 0, []string{worked}, "cookie", "sign", "--secret", "keyboard cat", "abc")
+	// Signing refuses a short secret, as the middleware does; verifying
+	// accepts one, which a fleet may still have.
+	if out, errOut, code := ctl(t, "cookie", "sign", "--secret", "keyboard cat", "abc"); code != exitUsage || out != "" || !strings.Contains(errOut, "at least 32 bytes") {
+		t.Errorf("cookie sign with a 12-byte secret: exit %d, stdout %q, stderr %q; want a usage error naming 32 bytes", code, out, errOut)
+	}
+	long := strings.Repeat("0123456789abcdef", 2)
+	want(t, 0, []string{middleware.Sign("abc", long)}, "cookie", "sign", "--secret", long, "abc")
 	out := want(t, 0, []string{"valid, signed with secret #2", "log hash " + session.LogID("abc")},
 		"cookie", "verify", "--secret", "new secret", "--secret", "keyboard cat", worked)
 	if strings.Contains(out, "abc") {
@@ -188,14 +194,24 @@ func TestCookie(t *testing.T) {
 	want(t, 1, []string{"matches none of the 1 secret(s)"}, "cookie", "verify", "--secret", "other", worked)
 	want(t, 1, []string{"not signed"}, "cookie", "verify", "--secret", "keyboard cat", "abc")
 	want(t, 1, []string{"malformed"}, "cookie", "verify", "--secret", "keyboard cat", "s:abc")
-	want(t, 1, []string{"ok: cookie connect.sid: valid", "error: cookie session: not signed"},
-		"cookie", "verify", "--secret", "keyboard cat", "Cookie: connect.sid="+worked+"; session=plain")
+	// A browser's Cookie header carries other sites' cookies too: without
+	// --name the signed ones are checked and the others skipped.
+	browser := "Cookie: _ga=GA1.2.1234567890.1700000000; connect.sid=" + worked + "; theme=dark; csrftoken=Zm9vYmFy"
+	out = want(t, 0, []string{"ok: cookie connect.sid: valid", "skipped 3 unsigned cookies: _ga, theme, csrftoken"},
+		"cookie", "verify", "--secret", "keyboard cat", browser)
+	if strings.Contains(out, "error") {
+		t.Errorf("verify of a browser header reports an error:\n%s", out)
+	}
+	want(t, 1, []string{"error: no signed cookie in the header (cookies: _ga, theme)"},
+		"cookie", "verify", "--secret", "keyboard cat", "Cookie: _ga=GA1.2.3; theme=dark")
+	want(t, 1, []string{"error: cookie session: not signed"},
+		"cookie", "verify", "--secret", "keyboard cat", "--name", "session", "connect.sid="+worked+"; session=plain")
 	want(t, 0, []string{"ok: cookie connect.sid: valid"},
 		"cookie", "verify", "--secret", "keyboard cat", "--name", "connect.sid", "connect.sid="+worked+"; session=plain")
 
-	t.Setenv("SESSION_SECRET", "keyboard cat")
+	t.Setenv("SESSION_SECRET", long)
 	signed := strings.TrimSpace(want(t, 0, nil, "cookie", "sign"))
-	id, ok := middleware.Verify(signed, []string{"keyboard cat"})
+	id, ok := middleware.Verify(signed, []string{long})
 	if !ok || len(id) != 32 {
 		t.Fatalf("cookie sign without an ID gave %q", signed)
 	}
@@ -208,7 +224,30 @@ func TestCookie(t *testing.T) {
 	}
 	closeStore(t, st)
 	want(t, 0, []string{"live in the store until"}, "cookie", "verify", "--store", raw, signed)
-	want(t, 1, []string{"no live session with this ID"}, "cookie", "verify", "--store", raw, middleware.Sign("gone", "keyboard cat"))
+	want(t, 1, []string{"no live session with this ID"}, "cookie", "verify", "--store", raw, middleware.Sign("gone", long))
+}
+
+// TestHelp checks that every command's -h explains its URL argument, with
+// every form the registry opens.
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{
+		{"check", "-h"}, {"count", "-h"}, {"prune", "-h"}, {"migrate", "-h"}, {"revoke", "--help"},
+		{"cookie", "verify", "-h"}, {"help"},
+	} {
+		out, errOut, code := ctl(t, args...)
+		help := out + errOut
+		if code != exitOK {
+			t.Errorf("sessionctl %s: exit %d, want 0", strings.Join(args, " "), code)
+		}
+		for _, w := range []string{"postgres://", "redis://", "rediss://", "redis+cluster://", "redis+sentinel://", "master_name", "bbolt:///", "memory://", "usage: sessionctl"} {
+			if !strings.Contains(help, w) {
+				t.Errorf("sessionctl %s does not mention %q:\n%s", strings.Join(args, " "), w, help)
+			}
+		}
+		if strings.Contains(help, "help requested") {
+			t.Errorf("sessionctl %s reports help as an error:\n%s", strings.Join(args, " "), help)
+		}
+	}
 }
 
 func TestCheckCountPrune(t *testing.T) {
