@@ -52,13 +52,15 @@ var builtin = []struct {
 	name    string
 	schemes []string
 	open    Opener
+	// forms describes the store's URLs, for Usage.
+	forms string
 	// where, if set, names the place a URL opens, for Same.
 	where func(rawURL string) (string, error)
 }{
-	{"postgres", []string{"postgres", "postgresql"}, adapt(pgstore.OpenURL), nil},
-	{"redis", []string{"redis", "rediss", "redis+cluster", "rediss+cluster", "redis+sentinel", "rediss+sentinel"}, adapt(redisstore.OpenURL), nil},
-	{"bbolt", []string{"bbolt"}, adapt(boltstore.OpenURL), boltstore.URLPath},
-	{"memory", []string{"memory"}, adapt(memstore.OpenURL), nil},
+	{"postgres", []string{"postgres", "postgresql"}, adapt(pgstore.OpenURL), pgstore.URLForms, nil},
+	{"redis", []string{"redis", "rediss", "redis+cluster", "rediss+cluster", "redis+sentinel", "rediss+sentinel"}, adapt(redisstore.OpenURL), redisstore.URLForms, nil},
+	{"bbolt", []string{"bbolt"}, adapt(boltstore.OpenURL), boltstore.URLForms, boltstore.URLPath},
+	{"memory", []string{"memory"}, adapt(memstore.OpenURL), memstore.URLForms, nil},
 }
 
 func init() {
@@ -202,6 +204,31 @@ func Same(a, b string) bool {
 	wa, erra := ea.where(a)
 	wb, errb := eb.where(b)
 	return erra == nil && errb == nil && wa == wb
+}
+
+// Usage describes the URLs Open takes, every form of every built-in store
+// with its parameters and their defaults, then any scheme added with
+// Register, for a program's help text.
+func Usage() string {
+	var b strings.Builder
+	known := map[string]bool{}
+	for _, e := range builtin {
+		b.WriteString(e.forms)
+		b.WriteString("\n")
+		for _, s := range e.schemes {
+			known[s] = true
+		}
+	}
+	var more []string
+	for _, s := range Schemes() {
+		if !known[s] {
+			more = append(more, s+"://")
+		}
+	}
+	if len(more) > 0 {
+		fmt.Fprintf(&b, "also registered: %s\n", strings.Join(more, ", "))
+	}
+	return b.String()
 }
 
 // Backend returns the name of the store that rawURL's scheme selects among

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -35,7 +34,7 @@ func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 // knows of its backend; any other is checked through the capabilities it
 // has.
 func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	fs := command("check", "check URL\n\nReports, one finding a line, whether the store is reachable and laid out as\nexpected, its live and expired sessions and their expiries. It creates nothing.\nExit 0: all fine; 1: a warning or an error.", true)
 	raw, err := oneURL(fs, args, stderr)
 	if err != nil {
 		return status(err, stderr)

@@ -28,6 +28,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -39,7 +40,7 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-const usage = `usage: sessionctl <command> [flags] [arguments]
+var usage = `usage: sessionctl <command> [flags] [arguments]
 
 commands:
   check URL                       reachability, layout, live/expired counts, expiry range
@@ -57,10 +58,10 @@ commands:
   cookie sign [--secret S]... [ID]
                                   mint a signed cookie value (a new ID when none)
 
-URLs: postgres://…, redis://…, rediss://…, redis+cluster://h1,h2/…,
-      bbolt:///abs/file.db, bbolt://rel/file.db, memory://
-Secrets come from --secret or SESSION_SECRET.
-`
+Secrets come from --secret or SESSION_SECRET. sessionctl <command> -h
+describes one command.
+
+` + urlHelp
 
 // exit statuses.
 const (
@@ -104,6 +105,42 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return status(err, stderr)
 }
 
+// urlHelp describes the URL arguments: every form the registry opens.
+var urlHelp = "A URL names a session store; passwords in it are never printed. Its forms:\n\n" +
+	indent(stores.Usage())
+
+func indent(s string) string {
+	return "  " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n  ") + "\n"
+}
+
+// command returns the flag set of a command, whose -h prints synopsis, the
+// flags and, when withURL, the forms of a store URL.
+func command(name, synopsis string, withURL bool) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprintf(w, "usage: sessionctl %s\n", synopsis)
+		if hasFlags(fs) {
+			fmt.Fprintln(w, "\nflags:")
+			fs.PrintDefaults()
+		}
+		if withURL {
+			fmt.Fprintf(w, "\n%s", urlHelp)
+		}
+	}
+	return fs
+}
+
+func hasFlags(fs *flag.FlagSet) bool {
+	n := 0
+	fs.VisitAll(func(*flag.Flag) { n++ })
+	return n > 0
+}
+
+// errHelp is returned when -h asked for a command's help, which is then
+// printed: not a failure.
+var errHelp = errors.New("help requested")
+
 // usageError marks a mistake in the command line.
 type usageError struct{ error }
 
@@ -113,7 +150,7 @@ func usagef(format string, args ...any) error {
 
 // status prints err and returns the exit status it calls for.
 func status(err error, stderr io.Writer) int {
-	if err == nil {
+	if err == nil || errors.Is(err, errHelp) {
 		return exitOK
 	}
 	fmt.Fprintf(stderr, "sessionctl: %v\n", err)
@@ -131,6 +168,9 @@ func parse(fs *flag.FlagSet, args []string, stderr io.Writer) ([]string, error) 
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, errHelp
+			}
 			return nil, usageError{err}
 		}
 		args = fs.Args()
@@ -186,7 +226,7 @@ func open(ctx context.Context, rawURL string, o stores.Options) (*target, error)
 var existing = stores.Options{NoCreate: true}
 
 func runCount(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("count", flag.ContinueOnError)
+	fs := command("count", "count URL\n\nPrints the number of live sessions.", true)
 	raw, err := oneURL(fs, args, stderr)
 	if err != nil {
 		return err

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -36,7 +35,7 @@ type migration struct {
 }
 
 func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	fs := command("migrate", "migrate --from URL --to URL [--workers N] [--force] [--user-key KEY] [--no-verify]\n\nCopies every live session with its expiry, links users in the destination's\nindex, then verifies every record. Run it again to resume.", true)
 	from := fs.String("from", "", "source store URL (required)")
 	to := fs.String("to", "", "destination store URL (required)")
 	workers := fs.Int("workers", 8, "sessions copied concurrently")

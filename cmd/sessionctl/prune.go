@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"time"
@@ -15,7 +14,7 @@ import (
 // of --batch, while a second connection measures how many remain to show
 // progress.
 func runPrune(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("prune", flag.ContinueOnError)
+	fs := command("prune", "prune [--batch N] URL\n\nDeletes expired sessions in batches, showing progress on standard error.", true)
 	batch := fs.Int("batch", 1000, "most expired sessions deleted per transaction")
 	raw, err := oneURL(fs, args, stderr)
 	if err != nil {

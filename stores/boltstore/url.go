@@ -15,6 +15,12 @@ import (
 // params are the query parameters a bbolt URL takes; any other is refused.
 var params = []string{"bucket", "prune_interval", "prune_batch", "open_timeout", "verify", "mode"}
 
+// URLForms describes, for help texts, the URLs OpenURL takes.
+const URLForms = `bbolt:///absolute/path/sessions.db[?param=value&…]
+bbolt://relative/path/sessions.db   (relative to the working directory)
+    parameters: bucket (sessionkit), prune_interval (1m, or off), prune_batch (1000),
+    open_timeout (1s), verify (false), mode (0600); any other is an error`
+
 // OpenURL opens the file a bbolt URL names, as Open does: bbolt:///abs/path.db
 // is absolute, and bbolt://rel/path.db (or bbolt:rel/path.db) is relative to
 // the working directory. Percent-escapes in the path are decoded. The query

@@ -9,6 +9,9 @@ import (
 	"github.com/sessionkit/sessionkit/session"
 )
 
+// URLForms describes, for help texts, the URLs OpenURL takes.
+const URLForms = `memory://[?prune_interval=1m]   in this process only: empty, and seen by no other process`
+
 // OpenURL returns a new, empty Store for a memory:// URL. Its one query
 // parameter, prune_interval (a duration, or "off"; default 1m), is passed to
 // WithPruneInterval; any other is an error. o is what any program may ask of

@@ -13,6 +13,13 @@ import (
 	"github.com/sessionkit/sessionkit/internal/storeurl"
 )
 
+// URLForms describes, for help texts, the URLs Open takes.
+const URLForms = `postgres://[user[:password]@]host[:port]/database[?param=value&…]
+postgresql://…   (the same)
+    store parameters: table (session), schema (search_path), create_table (false),
+    prune_interval (15m, or off), prune_batch (1000), user_key (user_id), user_index (false);
+    the others go to pgx and the server (sslmode, connect_timeout, pool_max_conns, …)`
+
 // Open returns a Store on a pool of its own, opened from a postgres:// or
 // postgresql:// URL (or a key=value connection string), which Close closes.
 // The URL's query parameters below set the Options of the same meaning,

@@ -13,6 +13,18 @@ import (
 	"github.com/sessionkit/sessionkit/internal/storeurl"
 )
 
+// URLForms describes, for help texts, the URLs Open takes.
+const URLForms = `redis://[user:password@]host[:port][/db][?param=value&…]       one node
+rediss://…                                                      the same over TLS
+redis+cluster://[user:password@]host1:port,host2:port[,…][/]    a Redis Cluster
+rediss+cluster://…                                              (or redis://host1:port?addr=host2:port&…)
+redis+sentinel://[user:password@]sentinel1:port,sentinel2:port[,…][/db]?master_name=NAME
+rediss+sentinel://…                                             the master the Sentinels know as NAME;
+                                                                the URL's password is the Sentinels',
+                                                                the master's goes in password=
+    store parameters: prefix (sess:), user_prefix (sess-user:), scan_count (1000);
+    the others go to go-redis (dial_timeout, pool_size, db, …), which refuses unknown ones`
+
 // Open connects to the Redis that rawURL names, checks it with Ping and
 // returns a Store that owns the client: Close closes it. The accepted forms:
 //
