@@ -50,6 +50,7 @@ import (
 
 	"github.com/sessionkit/sessionkit/codecs/jsoncodec"
 	"github.com/sessionkit/sessionkit/metrics/promcollector"
+	"github.com/sessionkit/sessionkit/express"
 	"github.com/sessionkit/sessionkit/middleware"
 	"github.com/sessionkit/sessionkit/session"
 	"github.com/sessionkit/sessionkit/stores"
@@ -225,10 +226,10 @@ func newApp(store session.Store, cfg config, log *slog.Logger) (http.Handler, *s
 		IdleTimeout: 2 * time.Hour,
 		Logger:      log,
 		Metrics:     metrics,
-		Cookie:      session.CookieOptions{Secure: cfg.Secure, SameSite: cfg.SameSite},
+		Cookie:      session.CookieOptions{Secure: cfg.Secure, SameSite: session.SameSite(cfg.SameSite)},
 	}
 	if cfg.Express {
-		scfg.Cookie.Name = middleware.ExpressCookieName
+		scfg.Cookie.Name = express.CookieName
 	}
 	mgr, err := session.New(scfg)
 	if err != nil {
