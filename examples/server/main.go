@@ -49,8 +49,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/sessionkit/sessionkit/codecs/jsoncodec"
-	"github.com/sessionkit/sessionkit/metrics/promcollector"
 	"github.com/sessionkit/sessionkit/express"
+	"github.com/sessionkit/sessionkit/metrics/promcollector"
 	"github.com/sessionkit/sessionkit/middleware"
 	"github.com/sessionkit/sessionkit/session"
 	"github.com/sessionkit/sessionkit/stores"
