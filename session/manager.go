@@ -129,7 +129,7 @@ func New(cfg Config) (*Manager, error) {
 	if cfg.UserKey == "" {
 		cfg.UserKey = "user_id"
 	}
-	if err := CheckKey(cfg.UserKey); err != nil {
+	if err := checkKey(cfg.Codec, cfg.UserKey); err != nil {
 		return nil, fmt.Errorf("session: Config.UserKey: %w", err)
 	}
 	if err := cfg.Cookie.check(); err != nil {

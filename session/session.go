@@ -197,10 +197,10 @@ func (s *Session) CreatedAt() (time.Time, error) {
 }
 
 // Put sets key to value. value must be encodable by the Manager's codec;
-// the error for one that is not comes from Commit. Reserved keys are refused
-// with ErrReserved.
+// the error for one that is not comes from Commit. The empty key, and the
+// keys the codec reserves (see KeyChecker), are refused with ErrReserved.
 func (s *Session) Put(key string, value any) error {
-	if err := CheckKey(key); err != nil {
+	if err := checkKey(s.m.codec, key); err != nil {
 		return err
 	}
 	s.mu.Lock()

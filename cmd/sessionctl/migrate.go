@@ -3,15 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
-	"strconv"
 	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/sessionkit/sessionkit/codecs/jsoncodec"
 	"github.com/sessionkit/sessionkit/session"
 	"github.com/sessionkit/sessionkit/stores"
 )
@@ -175,7 +174,7 @@ func (m *migration) copyOne(ctx context.Context, r session.Record) error {
 		}
 	}
 	if m.users != nil {
-		if user := userOf(r.Data, m.userKey); user != "" {
+		if user := jsoncodec.User(r.Data, m.userKey); user != "" {
 			if err := m.users.LinkUser(ctx, user, r.ID, r.ExpiresAt); err != nil {
 				return fmt.Errorf("destination: link session %s to its user: %w", session.LogID(r.ID), err)
 			}
@@ -206,32 +205,4 @@ func (m *migration) verifyOne(ctx context.Context, r session.Record) error {
 		m.verified.Add(1)
 	}
 	return nil
-}
-
-// userOf returns the user under key in a JSON session document, a string or
-// a number as the Manager reads it, or "" when there is none or the data is
-// not JSON (another codec's: its users cannot be linked here).
-func userOf(data []byte, key string) string {
-	if key == "" || len(data) == 0 || data[0] != '{' {
-		return ""
-	}
-	var doc map[string]json.RawMessage
-	if json.Unmarshal(data, &doc) != nil {
-		return ""
-	}
-	raw, ok := doc[key]
-	if !ok {
-		return ""
-	}
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	var n json.Number
-	if json.Unmarshal(raw, &n) == nil {
-		if _, err := strconv.ParseFloat(n.String(), 64); err == nil {
-			return n.String()
-		}
-	}
-	return ""
 }

@@ -90,7 +90,7 @@ func revokeByScan(ctx context.Context, t *target, user, userKey string, dryRun b
 	err := it.Iterate(ctx, func(r session.Record) error {
 		seen++
 		bar.set(seen)
-		if userOf(r.Data, userKey) == user {
+		if jsoncodec.User(r.Data, userKey) == user {
 			ids = append(ids, r.ID)
 		}
 		return nil

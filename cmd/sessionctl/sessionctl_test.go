@@ -448,17 +448,6 @@ func TestMigrateReportsDifferences(t *testing.T) {
 	}
 }
 
-func TestUserOf(t *testing.T) {
-	for in, want := range map[string]string{
-		`{"user_id":"ana"}`: "ana", `{"user_id":42}`: "42", `{"user_id":null}`: "", `{"x":1}`: "",
-		`not json`: "", `{"user_id":{"a":1}}`: "", ``: "",
-	} {
-		if got := userOf([]byte(in), "user_id"); got != want {
-			t.Errorf("userOf(%s) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 // TestMigrateTiming copies SESSIONKIT_MIGRATE_BENCH sessions (100000 when
 // set to "1") from Redis and from bbolt into PostgreSQL and logs how long
 // each pass took; SESSIONKIT_MIGRATE_WORKERS sets --workers. It is a
