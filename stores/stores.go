@@ -89,8 +89,15 @@ func adapt[S session.Store](open func(context.Context, string, Options) (S, erro
 //
 //	st, err := stores.OpenWith(ctx, url, stores.Options{NoPruning: true, NoCreate: true})
 //
-// The fields are NoPruning, NoCreate, PruneBatch and Conns; each is
-// documented where it is defined, in the package the store packages share.
+// The fields (defined in a package the store packages share, since they
+// cannot import this one):
+//
+//	NoPruning   bool  start no background pruning, whatever prune_interval says
+//	NoCreate    bool  create no file, table or bucket; a missing one is an error
+//	PruneBatch  int   when positive, replaces prune_batch
+//	Conns       int   when positive, a pool the URL does not size holds at least this many
+//	Quiet       bool  the client library narrates nothing on a log of its own
+//	                  (go-redis's logger is process-wide: this silences it for the process)
 type Options = storeurl.Options
 
 // Opener opens a store from rawURL, whose scheme is one it was registered

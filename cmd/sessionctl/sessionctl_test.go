@@ -561,10 +561,14 @@ func TestUnknownParameter(t *testing.T) {
 			if !strings.Contains(cause.Error(), "buckt") {
 				t.Fatalf("stores.Open fails for a reason that does not name buckt: %v", err)
 			}
-			for _, cmd := range []string{"count", "check", "prune"} {
-				out, errOut, code := ctl(t, cmd, raw)
+			for _, args := range [][]string{
+				{"count", raw}, {"check", raw}, {"prune", raw}, {"revoke", "--user", "u", raw},
+				{"migrate", "--from", raw, "--to", "memory://"}, {"migrate", "--from", "memory://", "--to", raw},
+				{"cookie", "verify", "--secret", "keyboard cat", "--store", raw, middleware.Sign("a", "keyboard cat")},
+			} {
+				out, errOut, code := ctl(t, args...)
 				if code == exitOK || !strings.Contains(out+errOut, cause.Error()) {
-					t.Errorf("sessionctl %s: exit %d, output\n%s%s\nwant a failure saying, as stores.Open does:\n%v", cmd, code, out, errOut, cause)
+					t.Errorf("sessionctl %s: exit %d, output\n%s%s\nwant a failure saying, as stores.Open does:\n%v", args[0], code, out, errOut, cause)
 				}
 			}
 		})
