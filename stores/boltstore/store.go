@@ -8,7 +8,8 @@
 // fsync serves many writers without the fixed wait of bbolt's own Batch.
 //
 // The Store implements session.Store and the Counter, Pruner, Iterator,
-// UserIndex and Pinger capabilities, and io.Closer.
+// UserIndex, Pinger, Checker and ExpiredCounter capabilities, and io.Closer.
+// OpenURL opens it from a bbolt:// URL.
 //
 // Errors name the file and say what went wrong: a full disk, a file or
 // directory that cannot be written, a file another process holds, a file that
@@ -83,9 +84,9 @@ type Options struct {
 
 	// NoCreate makes Open and New fail, naming the file, when the file or
 	// the store's data and expiry buckets do not exist, rather than create
-	// them (the user index's buckets are still added to an older file): for tools
-	// that inspect a store an application owns, where a mistyped path or
-	// bucket must not make a new, empty store. The default is false.
+	// them (the user index's buckets are still added to an older file):
+	// for tools that inspect a store an application owns, where a mistyped
+	// path or bucket must not make a new, empty store. The default is false.
 	NoCreate bool
 
 	// Bolt passes further options to bbolt.Open; its Timeout is replaced by

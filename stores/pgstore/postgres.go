@@ -159,8 +159,8 @@ func (o Options) withDefaults() (Options, error) {
 
 // Store is a session.Store on a PostgreSQL table. It is safe for concurrent
 // use. Besides session.Store it implements session.Counter, session.Pruner,
-// session.Iterator, session.UserIndex, session.Pinger,
-// session.CodecChecker and io.Closer.
+// session.Iterator, session.UserIndex, session.Pinger, session.Checker,
+// session.ExpiredCounter, session.CodecChecker and io.Closer.
 type Store struct {
 	pool    *pgxpool.Pool
 	ownPool bool

@@ -18,7 +18,9 @@
 // is not in the future deletes the key instead of writing it.
 //
 // Redis expires keys by itself, so the store starts no goroutine and needs no
-// pruning: it implements no session.Pruner.
+// pruning: it implements no session.Pruner. It implements session.Counter,
+// session.Iterator, session.UserIndex, session.Pinger, session.Checker and
+// io.Closer.
 //
 // The store takes a redis.UniversalClient, so one code path serves a single
 // node, Sentinel (a failover client) and Redis Cluster: every command touches
