@@ -266,7 +266,7 @@ func TestSetCookieHeaders(t *testing.T) {
 		{name: "auto secure, trusted proxy", mw: Config{AutoSecure: true, TrustProxy: true}, proto: "HTTPS, http", attrs: "; Secure; HttpOnly; SameSite=Lax"},
 		{name: "auto secure, trusted proxy says http", mw: Config{AutoSecure: true, TrustProxy: true}, proto: "http", attrs: "; HttpOnly; SameSite=Lax"},
 		{name: "host prefix, none, partitioned, priority",
-			cookie: session.CookieOptions{Name: "__Host-sid", Secure: true, SameSite: "none", Partitioned: true, Priority: "high"},
+			cookie: session.CookieOptions{Name: "__Host-sid", Secure: true, SameSite: session.SameSiteNone, Partitioned: true, Priority: session.PriorityHigh},
 			attrs:  "; Secure; HttpOnly; SameSite=None; Partitioned; Priority=High"},
 	}
 	for _, tt := range tests {
@@ -358,7 +358,7 @@ func TestConfigRefusals(t *testing.T) {
 		{"empty secret", Config{Manager: ok, Secrets: []string{""}}, "Secrets[0] is 0 bytes"},
 		{"short secret", Config{Manager: ok, Secrets: []string{"keyboard cat"}}, "Secrets[0] is 12 bytes"},
 		{"short second secret", Config{Manager: ok, Secrets: []string{testSecret, testSecret[:31]}}, "Secrets[1] is 31 bytes"},
-		{"samesite none, secure", Config{Manager: mgrWith(session.CookieOptions{SameSite: "none", Secure: true}), Secrets: []string{testSecret}}, ""},
+		{"samesite none, secure", Config{Manager: mgrWith(session.CookieOptions{SameSite: session.SameSiteNone, Secure: true}), Secrets: []string{testSecret}}, ""},
 		{"__Secure-, secure", Config{Manager: mgrWith(session.CookieOptions{Name: "__Secure-sid", Secure: true, Domain: "example.com"}), Secrets: []string{testSecret}}, ""},
 		{"__Host-, secure, root", Config{Manager: mgrWith(session.CookieOptions{Name: "__Host-sid", Secure: true}), Secrets: []string{testSecret}}, ""},
 	}

@@ -220,13 +220,17 @@ func newApp(store session.Store, cfg config, log *slog.Logger) (http.Handler, *s
 	if err := reg.Register(metrics); err != nil {
 		return nil, nil, err
 	}
+	sameSite, err := session.ParseSameSite(cfg.SameSite)
+	if err != nil {
+		return nil, nil, err
+	}
 	scfg := session.Config{
 		Store:       store,
 		Codec:       jsoncodec.New(),
 		IdleTimeout: 2 * time.Hour,
 		Logger:      log,
 		Metrics:     metrics,
-		Cookie:      session.CookieOptions{Secure: cfg.Secure, SameSite: session.SameSite(cfg.SameSite)},
+		Cookie:      session.CookieOptions{Secure: cfg.Secure, SameSite: sameSite},
 	}
 	if cfg.Express {
 		scfg.Cookie.Name = express.CookieName
