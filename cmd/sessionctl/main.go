@@ -13,8 +13,13 @@
 //	                                print the PostgreSQL SQL
 //	sessionctl cookie verify|sign …  check or mint a signed session cookie
 //
-// URLs are those of package stores (postgres://, redis://, redis+cluster://,
-// bbolt://, memory://). Passwords in URLs are never printed. Results go to
+// URLs are those the stores registry opens (postgres://, redis://, rediss://,
+// redis+cluster://, redis+sentinel://, bbolt://, memory://, and any scheme
+// registered beside them); sessionctl <command> -h lists every form with its
+// parameters. sessionctl reaches a store only through the registry
+// (stores.OpenWith) and the capability interfaces of package session, so it
+// knows no store's URL parameters, SQL or file layout, and a store added to
+// the registry works with every command. Passwords in URLs are never printed. Results go to
 // standard output, one line per finding; progress and errors to standard
 // error. The exit status is 0 on success, 1 when a check finds a deviation or
 // an operation fails, and 2 on a usage error.
@@ -55,8 +60,9 @@ commands:
                                   print the PostgreSQL table SQL
   cookie verify [--secret S]... [--name NAME] [--store URL] VALUE
                                   check a cookie value or a Cookie header
-  cookie sign [--secret S]... [ID]
-                                  mint a signed cookie value (a new ID when none)
+  cookie sign [--secret S] [ID]
+                                  mint a signed cookie value (a new ID when none);
+                                  the secret must be at least 32 bytes
 
 Secrets come from --secret or SESSION_SECRET. sessionctl <command> -h
 describes one command.
