@@ -23,38 +23,16 @@ import (
 // session.UserIndex, session.Pinger, io.Closer) are skipped with a note when
 // the store does not implement it; the persist cases are skipped when
 // h.Reopen is nil, and the stall cases when h.Stall is nil. h.Skip opts
-// named cases out, with the reason printed.
+// named cases out, with the reason printed; Run fails at once on a key of
+// h.Skip that names no area or case.
 //
 // Expiry is checked in real time, with h.ExpiryGranularity (default 10ms) as
 // the tolerance both ways: a record must be loadable until one granularity
 // before its expiry instant, must be gone one granularity after it, and Load
-// and Iterate must report its expiry to within one granularity. When a call
-// is so slow that a short-lived record could already have expired, the case
-// retries with longer lifetimes instead of failing, so a loaded machine makes
-// the suite slower, never wrong. Waiting cases overlap up to the -parallel
-// limit (default GOMAXPROCS); a store with a one-second granularity takes a
-// few seconds per waiting case.
-//
-// A few cases constrain the store New returns:
-//   - The Pruner cases expect Prune to find the records that expired during
-//     the case, so the store must not prune them in the background first
-//     (disable background pruning, or keep its interval above a minute).
-//   - The io.Closer case closes the store itself; the cleanup New registered
-//     may close it again, so Close should tolerate a second call.
-//   - The UserIndex cases expect UserSessions to report what LinkUser linked:
-//     payloads are opaque and carry no user (unless h.UserKey is set).
-//   - The volume cases (pruner/many, iterator/many) write a few thousand
-//     small records, from several goroutines at once.
-//   - After a context is cancelled, every method must return an error that
-//     wraps context.Canceled and change nothing. After Close, every method
-//     must return an error; session.ErrClosed is recommended but any error
-//     passes. A call that panics, or does not return within a few seconds
-//     when it should, fails its case; a panic anywhere in a case fails that
-//     case only.
-//
-// When h.JSONOnly is set every payload is a JSON object, such as
-// {"cookie":{},"k":"a"}, payloads are compared as JSON values rather than as
-// bytes, and the binary payload cases are skipped.
+// and Iterate must report its expiry to within one granularity. A case whose
+// calls were too slow to tell retries with longer lifetimes. The package
+// documentation lists what each area checks and what the cases need of the
+// store New returns.
 func Run(t *testing.T, h Harness) {
 	t.Helper()
 	if h.New == nil {

@@ -36,7 +36,7 @@ func (s *suite) stallCases() []testCase {
 // the backend answers again.
 func (s *suite) stalled(t *testing.T, st session.Store, p probe) {
 	s.prepareProbes(t, st)
-	if _, ok := absent(st, p); ok {
+	if lacks(st, p.method) {
 		t.Skipf("the store lacks %s", p.method)
 	}
 	release := s.h.Stall(t, st)
@@ -101,11 +101,11 @@ func (s *suite) stalled(t *testing.T, st session.Store, p probe) {
 	}
 }
 
-// absent reports whether st lacks the capability p's method belongs to,
-// without making a call that reaches the backend.
-func absent(st session.Store, p probe) (string, bool) {
+// lacks reports whether st lacks the capability method belongs to, without
+// making a call that would reach the stalled backend.
+func lacks(st session.Store, method string) bool {
 	var ok bool
-	switch p.method {
+	switch method {
 	case "Count":
 		_, ok = st.(session.Counter)
 	case "Prune":
@@ -119,5 +119,5 @@ func absent(st session.Store, p probe) (string, bool) {
 	default:
 		ok = true
 	}
-	return p.method, !ok
+	return !ok
 }
