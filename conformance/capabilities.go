@@ -59,7 +59,7 @@ func (s *suite) pingerCases() []testCase {
 }
 
 func (s *suite) closerCases() []testCase {
-	return []testCase{{"after-close", s.afterClose}}
+	return []testCase{{"after-close", s.afterClose}, {"during-calls", s.closeDuringCalls}}
 }
 
 // expireSome saves the live records to expire in an hour and the dying ones
@@ -394,4 +394,59 @@ func (s *suite) userOf(data []byte) string {
 	}
 	u, _ := doc[s.h.UserKey].(string)
 	return u
+}
+
+// closeDuringCalls closes the store while goroutines keep calling it: every
+// call in flight must complete or fail, none may panic or hang, and the
+// calls after Close fail.
+func (s *suite) closeDuringCalls(t *testing.T, st session.Store) {
+	c := capability[io.Closer](t, st)
+	const callers, calls = 16, 200
+	ctx := t.Context()
+	var (
+		wg      sync.WaitGroup
+		started sync.WaitGroup
+	)
+	started.Add(callers)
+	for g := range callers {
+		wg.Go(func() {
+			defer recovered(t)
+			id := fmt.Sprint("c", g)
+			for i := range calls {
+				if i == 1 {
+					started.Done()
+				}
+				o := guard(func() error {
+					if err := st.Save(ctx, id, s.data(id), later()); err != nil {
+						return err
+					}
+					_, _, _, err := st.Load(ctx, id)
+					return err
+				})
+				if o.fault != "" {
+					t.Errorf("Save or Load of %s while another goroutine closed the store %s (the contract: a call in flight when Close is called completes or returns an error)", showID(id), o.fault)
+				}
+				if o.err != nil || o.fault != "" {
+					if i == 0 {
+						started.Done()
+					}
+					return
+				}
+			}
+		})
+	}
+	started.Wait()
+	if o := guard(c.Close); o.fault != "" {
+		t.Errorf("Close while %d goroutines were calling the store %s", callers, o.fault)
+	} else if o.err != nil {
+		t.Errorf("Close while %d goroutines were calling the store: %v", callers, o.err)
+	}
+	wg.Wait()
+	o := guard(func() error { return st.Save(ctx, "after", s.data("after"), later()) })
+	switch {
+	case o.fault != "":
+		t.Errorf("Save after Close %s", o.fault)
+	case o.err == nil:
+		t.Errorf("Save after Close, which ran while other calls were in flight, returned no error; want one (session.ErrClosed is recommended)")
+	}
 }

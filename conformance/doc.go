@@ -62,7 +62,8 @@
 // implements, including a Prune of thousands of expired records among live
 // ones, an Iterate over thousands of records whose fn keeps the data and
 // deletes as it goes, and user links whose sessions expire at different
-// times. persist checks a reopened store. manager runs the store under a
+// times, and a Close while other calls are in flight. persist checks a
+// reopened store. manager runs the store under a
 // session.Manager: lazy loads, no writes for unmodified sessions, throttled
 // touches, idle and absolute timeouts, renewal, destroy, revoke.
 //

@@ -69,6 +69,7 @@ const (
 	ctxCheckedLate  fault = "ctx-checked-late"  // Save and Delete check the context after writing
 	hangsClosed     fault = "hangs-closed"      // a closed store blocks every call forever
 	panicsOnMissing fault = "panics-on-missing" // Load of a missing ID panics
+	closeStrands    fault = "close-strands"     // a Save in flight when Close runs never returns
 
 	// slow is no fault: Load, Save and Touch take 60ms each, more than the
 	// first window the expiry cases give them.
@@ -118,6 +119,7 @@ var caught = map[fault][]string{
 	ctxCheckedLate:  {"cancel/save", "cancel/delete"},
 	hangsClosed:     {"closer/after-close"},
 	panicsOnMissing: {"basic/load-missing"},
+	closeStrands:    {"closer/during-calls"},
 }
 
 // survivors lists, for faults whose case must fail without taking the run
@@ -473,6 +475,21 @@ func (s *toy) Load(ctx context.Context, id string) ([]byte, time.Time, bool, err
 }
 
 func (s *toy) Save(ctx context.Context, id string, data []byte, exp time.Time) error {
+	err := s.save(ctx, id, data, exp)
+	if s.f == closeStrands && err == nil {
+		// Wait for a commit that a Close made meanwhile never answers.
+		roundTrip()
+		s.mu.RLock()
+		closed := s.closed
+		s.mu.RUnlock()
+		if closed {
+			select {}
+		}
+	}
+	return err
+}
+
+func (s *toy) save(ctx context.Context, id string, data []byte, exp time.Time) error {
 	s.delay()
 	defer s.mu.Unlock()
 	if err := s.enter(ctx); err != nil && s.f != ctxCheckedLate {
