@@ -61,11 +61,12 @@
 // userindex, pinger and closer check each optional capability the store
 // implements, including a Prune of thousands of expired records among live
 // ones, an Iterate over thousands of records whose fn keeps the data and
-// deletes as it goes, and user links whose sessions expire at different
-// times, and a Close while other calls are in flight. persist checks a
-// reopened store. manager runs the store under a
+// deletes as it goes, user links whose sessions expire at different times,
+// and a Close while other calls are in flight. persist checks a reopened
+// store, its user index included. manager runs the store under a
 // session.Manager: lazy loads, no writes for unmodified sessions, throttled
-// touches, idle and absolute timeouts, renewal, destroy, revoke.
+// touches, idle and absolute timeouts, renewal, destroy, revoke (also of a
+// session kept alive past the expiry it was first linked with).
 //
 // # What a store must allow
 //
