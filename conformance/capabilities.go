@@ -51,6 +51,7 @@ func (s *suite) userIndexCases() []testCase {
 		{"links-end", s.usersLinksEnd},
 		{"longest-link", s.usersLongestLink},
 		{"relink-extends", s.usersRelink},
+		{"many", s.usersMany},
 	}
 }
 

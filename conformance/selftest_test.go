@@ -70,6 +70,8 @@ const (
 	hangsClosed     fault = "hangs-closed"      // a closed store blocks every call forever
 	panicsOnMissing fault = "panics-on-missing" // Load of a missing ID panics
 	closeStrands    fault = "close-strands"     // a Save in flight when Close runs never returns
+	iterIgnoresCtx  fault = "iter-ignores-ctx"  // Iterate checks its context only when it starts
+	usersFirstPage  fault = "users-first-page"  // UserSessions returns the first 100 linked IDs
 
 	// slow is no fault: Load, Save and Touch take 60ms each, more than the
 	// first window the expiry cases give them.
@@ -120,6 +122,8 @@ var caught = map[fault][]string{
 	hangsClosed:     {"closer/after-close"},
 	panicsOnMissing: {"basic/load-missing"},
 	closeStrands:    {"closer/during-calls"},
+	iterIgnoresCtx:  {"iterator/many"},
+	usersFirstPage:  {"userindex/many"},
 }
 
 // survivors lists, for faults whose case must fail without taking the run
@@ -629,7 +633,11 @@ func (s *toy) Iterate(ctx context.Context, fn func(session.Record) error) error 
 	last, first := "", true
 	var buf []byte
 	for n := 0; ; n++ {
-		recs, err := s.page(ctx, last, first, n)
+		pctx := ctx
+		if s.f == iterIgnoresCtx && !first {
+			pctx = context.WithoutCancel(ctx)
+		}
+		recs, err := s.page(pctx, last, first, n)
 		if err != nil {
 			return err
 		}
@@ -743,6 +751,9 @@ func (s *toy) UserSessions(ctx context.Context, user string) ([]string, error) {
 				ids = append(ids, id)
 			}
 		}
+	}
+	if s.f == usersFirstPage && len(ids) > 100 {
+		ids = ids[:100]
 	}
 	return ids, nil
 }

@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -160,4 +161,43 @@ func (s *suite) mRevokeAfterTouch(t *testing.T, st session.Store) {
 		wantEnded(t, m, id, "after RevokeUser")
 		return true
 	})
+}
+
+// usersMany links a few hundred sessions to one user, as a shared kiosk
+// account or a long-lived API user may have: UserSessions must return them
+// all, not the first page of the index.
+func (s *suite) usersMany(t *testing.T, st session.Store) {
+	ui := capability[session.UserIndex](t, st)
+	const n = 300
+	exp := later()
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("m%03d", i)
+	}
+	err := fanOut(ids, func(id string) error {
+		if err := st.Save(t.Context(), id, s.userData(id, "many"), exp); err != nil {
+			return fmt.Errorf("Save(%s): %v", showID(id), err)
+		}
+		if err := ui.LinkUser(t.Context(), "many", id, exp); err != nil {
+			return fmt.Errorf("LinkUser(\"many\", %s): %v", showID(id), err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ui.UserSessions(t.Context(), "many")
+	if err != nil {
+		t.Fatalf("UserSessions(\"many\"): %v", err)
+	}
+	var missing []string
+	for _, id := range ids {
+		if !slices.Contains(got, id) {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) > 0 {
+		t.Fatalf("UserSessions(\"many\") after linking %d live sessions returned %d, missing %d such as %s (the contract: UserSessions must not omit a live linked session; read every page of the index)",
+			n, len(got), len(missing), showIDs(firstSorted(missing, 5)))
+	}
 }

@@ -1,6 +1,8 @@
 package conformance
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -246,6 +248,26 @@ func (s *suite) iterateMany(t *testing.T, st session.Store) {
 		}
 		if bad > 3 {
 			t.Errorf("… and %d more records with wrong data or expiry", bad-3)
+		}
+	})
+	s.check(t, "cancel-midway", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		calls := 0
+		o := guard(func() error {
+			return it.Iterate(ctx, func(session.Record) error {
+				if calls++; calls == 10 {
+					cancel()
+				}
+				return nil
+			})
+		})
+		switch {
+		case o.fault != "":
+			t.Fatalf("Iterate whose context was cancelled after 10 of %d records %s", len(live), o.fault)
+		case !errors.Is(o.err, context.Canceled):
+			t.Errorf("Iterate whose context was cancelled after 10 of %d records returned %v after %d calls of fn; want an error wrapping context.Canceled (the contract: a method returns the context's error once it is done; a caller must not take a cut-short iteration for a whole one)",
+				len(live), o.err, calls)
 		}
 	})
 	s.check(t, "delete-some", func(t *testing.T) {

@@ -86,7 +86,7 @@
 //	manager      10 pass, 2 skip (c)        8 pass, 2 fail (d), 2 skip (c)
 //	counter      4 skip (c)                 4 skip (c)
 //	pruner       4 skip (c)                 4 skip (c)
-//	userindex    7 skip (c)                 7 skip (c)
+//	userindex    8 skip (c)                 8 skip (c)
 //	pinger       1 skip (c)                 1 skip (c)
 //	closer       1 skip (c)                 1 skip (c)
 //	persist      skipped (e)                skipped (e)
