@@ -56,14 +56,14 @@ func fanOut(ids []string, fn func(id string) error) error {
 			defer func() {
 				if v := recover(); v != nil {
 					mu.Lock()
-					first = cmp(first, fmt.Errorf("panicked: %v", v))
+					first = firstErr(first, fmt.Errorf("panicked: %v", v))
 					mu.Unlock()
 				}
 			}()
 			for id := range next {
 				if err := fn(id); err != nil {
 					mu.Lock()
-					first = cmp(first, err)
+					first = firstErr(first, err)
 					mu.Unlock()
 				}
 			}
@@ -83,7 +83,7 @@ func fanOut(ids []string, fn func(id string) error) error {
 	return first
 }
 
-func cmp(a, b error) error {
+func firstErr(a, b error) error {
 	if a != nil {
 		return a
 	}
