@@ -50,8 +50,8 @@ type Harness struct {
 	// a PostgreSQL table locked by another connection, a network proxy that
 	// holds the replies, a held bbolt write lock. The stall cases use it to
 	// cancel a call while it waits; a call Stall does not hold up is
-	// skipped with a note. Stall registers no cleanup of its own: the suite
-	// calls release (at most once per Stall) before the case ends. When nil
-	// the stall cases are skipped.
+	// skipped with a note. The suite calls release exactly once, before the
+	// case ends, so Stall need not register a cleanup. When nil the stall
+	// cases are skipped.
 	Stall func(t *testing.T, st session.Store) (release func())
 }
