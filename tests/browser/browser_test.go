@@ -1,4 +1,7 @@
-package main
+// Package browser drives headless Chromium through the example server
+// (examples/server), built and run as a process of its own. It is a module of
+// its own so that the library's go.mod does not require chromedp.
+package browser
 
 import (
 	"context"
@@ -72,7 +75,7 @@ func do(ctx context.Context, t *testing.T, what string, steps ...chromedp.Action
 // Secure cookies from http://localhost).
 func TestBrowser(t *testing.T) {
 	path := chromium(t)
-	s := start(t, env{"SESSION_SECRET": testSecret, "SESSION_STORE": "memory://"}, "-secure", "-samesite", "strict")
+	s := start(t, map[string]string{"SESSION_SECRET": testSecret, "SESSION_STORE": "memory://"}, "-secure", "-samesite", "strict")
 	base := strings.Replace(s.Base, "127.0.0.1", "localhost", 1)
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
