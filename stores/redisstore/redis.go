@@ -33,8 +33,9 @@
 // sessions saved before are kept (see TestSentinelFailover and the Cluster
 // failover test for the numbers).
 //
-// Redis 6.2 or later is required (SET … PXAT); the user index needs 7.0
-// (PEXPIREAT … NX/GT).
+// Redis 7.0 or later is required: Load reads the expiry with PEXPIRETIME
+// (7.0), Save writes with SET … PXAT (6.2), and the user index moves its
+// set's expiry with PEXPIREAT … NX/GT (7.0).
 package redisstore
 
 import (
