@@ -1,6 +1,3 @@
-// Package browser drives headless Chromium through the example server
-// (examples/server), built and run as a process of its own. It is a module of
-// its own so that the library's go.mod does not require chromedp.
 package browser
 
 import (
