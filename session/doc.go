@@ -54,7 +54,9 @@
 // [Manager.UserSessions], [Manager.RevokeUser] ("log out everywhere"),
 // [Session.Others] and [Session.RevokeOthers] work; elsewhere they return
 // [ErrUnsupported]. Other optional capabilities are found the same way, once,
-// at construction: [Counter], [Pruner], [Iterator], [Pinger], io.Closer.
+// at construction: [Counter], [Pruner], [Iterator], [Pinger], [Checker],
+// [ExpiredCounter], io.Closer. A codec whose format reserves keys implements
+// [KeyChecker], and Put refuses those keys with [ErrReserved].
 //
 // # Concurrent requests of one session
 //

@@ -67,6 +67,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/sessionkit/sessionkit/codecs/jsoncodec"
+	"github.com/sessionkit/sessionkit/express"
 	"github.com/sessionkit/sessionkit/metrics/promcollector"
 	"github.com/sessionkit/sessionkit/middleware"
 	"github.com/sessionkit/sessionkit/session"
@@ -167,14 +168,13 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if fs.NArg() > 0 {
 		return c, usageError{fmt.Errorf("unexpected arguments %q", fs.Args())}
 	}
-	switch c.SameSite {
-	case "lax", "strict", "off":
-	case "none":
-		if !c.Secure {
-			return c, usageError{errors.New("-samesite none needs -secure: browsers reject SameSite=None cookies that are not Secure")}
-		}
-	default:
-		return c, usageError{fmt.Errorf("-samesite %q: want %s", c.SameSite, sameSiteValues)}
+	// session.ParseSameSite's error lists the values sameSiteValues names.
+	sameSite, err := session.ParseSameSite(c.SameSite)
+	if err != nil {
+		return c, usageError{fmt.Errorf("-samesite: %w", err)}
+	}
+	if sameSite == session.SameSiteNone && !c.Secure {
+		return c, usageError{errors.New("-samesite none needs -secure: browsers reject SameSite=None cookies that are not Secure")}
 	}
 
 	secret := getenv("SESSION_SECRET")
@@ -341,16 +341,20 @@ func newApp(store session.Store, cfg config, log *slog.Logger) (http.Handler, *s
 	if err := reg.Register(metrics); err != nil {
 		return nil, nil, err
 	}
+	sameSite, err := session.ParseSameSite(cfg.SameSite)
+	if err != nil {
+		return nil, nil, err
+	}
 	scfg := session.Config{
 		Store:       store,
 		Codec:       jsoncodec.New(),
 		IdleTimeout: 2 * time.Hour,
 		Logger:      log,
 		Metrics:     metrics,
-		Cookie:      session.CookieOptions{Secure: cfg.Secure, SameSite: cfg.SameSite},
+		Cookie:      session.CookieOptions{Secure: cfg.Secure, SameSite: sameSite},
 	}
 	if cfg.Express {
-		scfg.Cookie.Name = middleware.ExpressCookieName
+		scfg.Cookie.Name = express.CookieName
 	}
 	mgr, err := session.New(scfg)
 	if err != nil {
