@@ -1,9 +1,11 @@
 // Command testsummary reads `go test -json` on stdin and writes what plain
 // `go test` would show (each package's result line, the output of failed
 // tests, build errors, benchmark results), then one line that counts the
-// skipped tests and gives their reasons, most frequent first. scripts/test
-// runs every module's tests through it, so that a skip (a server that was
-// not reachable, a browser that is not installed) is seen, not buried.
+// skipped tests and gives their reasons, most frequent first, with the
+// conformance suite's skips for capabilities a store does not have counted
+// as one group. scripts/test runs every module's tests through it, so that a
+// skip (a server that was not reachable, a browser that is not installed) is
+// seen, not buried.
 //
 // Lines that are not JSON pass through unchanged. The exit status is 0
 // unless stdin cannot be read; the caller takes the tests' result from go
@@ -123,8 +125,11 @@ func reason(lines []string) string {
 	return strings.Join(msg, " ")
 }
 
-// maxReasons is how many distinct reasons the summary line names.
-const maxReasons = 6
+// capability matches the conformance suite's skips for what a store does
+// not offer (an optional capability, persistence, binary payloads). They are
+// expected by design, so the summary counts them as one group and names
+// every other reason, where a missing server or tool shows up.
+var capability = regexp.MustCompile(`does not implement|capability absent|^the store lacks|Harness.Reopen is nil|^JSONOnly store`)
 
 // summary is the one line about skips: how many, and why.
 func summary(n int, reasons map[string]int) string {
@@ -136,18 +141,22 @@ func summary(n int, reasons map[string]int) string {
 		n int
 	}
 	var rs []rc
+	capabilities := 0
 	for r, c := range reasons {
+		if capability.MatchString(r) {
+			capabilities += c
+			continue
+		}
 		rs = append(rs, rc{r, c})
 	}
 	slices.SortFunc(rs, func(a, b rc) int {
 		return cmp.Or(cmp.Compare(b.n, a.n), strings.Compare(a.r, b.r))
 	})
 	var parts []string
-	for i, x := range rs {
-		if i == maxReasons {
-			parts = append(parts, fmt.Sprintf("%d other reasons", len(rs)-maxReasons))
-			break
-		}
+	if capabilities > 0 {
+		parts = append(parts, fmt.Sprintf("%d× a capability the store under test does not have", capabilities))
+	}
+	for _, x := range rs {
 		r := x.r
 		if len(r) > 100 {
 			r = r[:97] + "..."

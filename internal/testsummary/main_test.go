@@ -67,8 +67,17 @@ func BenchmarkLoop(b *testing.B) { for b.Loop() {} }
 	}
 }
 
-func TestSummaryNone(t *testing.T) {
+func TestSummary(t *testing.T) {
 	if got := summary(0, nil); got != "skipped: none" {
 		t.Errorf("summary = %q", got)
+	}
+	got := summary(6, map[string]int{
+		"the store does not implement session.Pruner":       3,
+		"Harness.Reopen is nil; persistence is not checked": 1,
+		"Chromium not found; install it":                    2,
+	})
+	want := `skipped: 6 tests: 4× a capability the store under test does not have; 2× "Chromium not found; install it"`
+	if got != want {
+		t.Errorf("summary =\n%s\nwant\n%s", got, want)
 	}
 }
