@@ -65,7 +65,10 @@
 // are saved conditionally against what was loaded, with these guarantees:
 //
 //   - Changes merge per top-level key: two requests that put different keys
-//     both keep their change. For the same key the later commit wins.
+//     both keep their change. For the same key the later commit wins. A
+//     commit that finds the record changed since its load reloads it and
+//     re-applies its own changes, a bounded number of times, after which it
+//     fails with an error wrapping [ErrConflict].
 //   - An ended session stays ended: a session that was destroyed, renewed
 //     away, revoked or expired while a request held it is never re-created by
 //     that request's commit. The commit writes nothing and leaves the cookie
