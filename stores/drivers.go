@@ -187,7 +187,7 @@ func openRedis(ctx context.Context, rawURL string) (session.Store, error) {
 	return redisstore.Open(ctx, rest, o)
 }
 
-var bboltParams = []string{"bucket", "prune_interval", "prune_batch", "open_timeout", "verify", "mode"}
+var bboltParams = []string{"bucket", "prune_interval", "prune_batch", "open_timeout", "verify", "mode", "on_damage"}
 
 func openBbolt(ctx context.Context, rawURL string) (session.Store, error) {
 	path, err := BboltPath(rawURL)
@@ -207,6 +207,16 @@ func openBbolt(ctx context.Context, rawURL string) (session.Store, error) {
 	p.integer("prune_batch", &o.PruneBatch)
 	p.duration("open_timeout", &o.OpenTimeout, -1)
 	p.boolean("verify", &o.Verify)
+	if s, ok := p.last("on_damage"); ok {
+		switch strings.ToLower(s) {
+		case "fail":
+			o.OnDamage = boltstore.DamageFail
+		case "reset":
+			o.OnDamage = boltstore.DamageReset
+		default:
+			p.fail("on_damage", s, "fail or reset")
+		}
+	}
 	if s, ok := p.last("mode"); ok {
 		m, err := strconv.ParseUint(s, 8, 32)
 		if err != nil || m > 0o777 {

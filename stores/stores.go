@@ -95,7 +95,8 @@ var ErrUnknownScheme = errors.New("stores: unknown scheme")
 //	           pool_size, addr, …) go to go-redis.
 //	bbolt      bucket (default sessionkit), prune_interval (default 1m),
 //	           prune_batch (default 1000), open_timeout (default 1s),
-//	           verify (bool, default false), mode (octal, default 0600).
+//	           verify (bool, default false), mode (octal, default 0600),
+//	           on_damage (fail or reset, default fail: see boltstore.DamageReset).
 //	memory     prune_interval (default 1m).
 func Open(ctx context.Context, rawURL string) (session.Store, error) {
 	scheme, _, ok := strings.Cut(rawURL, ":")

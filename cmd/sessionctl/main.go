@@ -267,6 +267,12 @@ func (t *target) openBbolt(o openOptions) error {
 		}
 		mode = os.FileMode(m)
 	}
+	// bbolt trusts the pages it maps and can crash on damaged ones; the
+	// store's own check reads them first. A file held by another process
+	// is left to bbolt.Open, which waits for it and says it is locked.
+	if err := boltstore.CheckFile(path); err != nil && !errors.Is(err, bbolt.ErrTimeout) && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
 	db, err := bbolt.Open(path, mode, &bbolt.Options{Timeout: timeout})
 	if err != nil {
 		if errors.Is(err, bbolt.ErrTimeout) {

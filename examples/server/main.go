@@ -19,7 +19,10 @@
 // and express-session's JSON, to share sessions with a Node app on the same
 // table or Redis), -secure (Secure cookie), -samesite (lax, strict, none).
 // A PostgreSQL URL without create_table gets create_table=true, so the table
-// is created on first start.
+// is created on first start. A bbolt URL without on_damage gets
+// on_damage=reset: this app's sessions are disposable, so a damaged file is
+// moved aside (and logged) and the server starts with no sessions rather than
+// not at all.
 //
 // GET /metrics serves Prometheus metrics and GET /healthz checks the store;
 // both are outside the session middleware. The server stops gracefully on
@@ -122,14 +125,21 @@ func parseConfig(args []string, getenv func(string) string, log *slog.Logger, st
 	if c.StoreURL == "" {
 		c.StoreURL = defaultStore
 	}
-	if stores.Backend(c.StoreURL) == "postgres" && !strings.Contains(c.StoreURL, "create_table=") {
-		sep := "?"
-		if strings.Contains(c.StoreURL, "?") {
-			sep = "&"
-		}
-		c.StoreURL += sep + "create_table=true"
+	switch {
+	case stores.Backend(c.StoreURL) == "postgres" && !strings.Contains(c.StoreURL, "create_table="):
+		c.StoreURL = withParam(c.StoreURL, "create_table=true")
+	case stores.Backend(c.StoreURL) == "bbolt" && !strings.Contains(c.StoreURL, "on_damage="):
+		c.StoreURL = withParam(c.StoreURL, "on_damage=reset")
 	}
 	return c, nil
+}
+
+// withParam appends a query parameter to rawURL.
+func withParam(rawURL, param string) string {
+	if strings.Contains(rawURL, "?") {
+		return rawURL + "&" + param
+	}
+	return rawURL + "?" + param
 }
 
 func randomSecret() string {
