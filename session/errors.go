@@ -10,6 +10,9 @@ var (
 	// ErrReserved reports a key that express-session would drop or that
 	// this library keeps for itself.
 	ErrReserved = errors.New("session: reserved key")
+	// ErrKey reports a key that no codec can keep apart from other keys:
+	// one that is not valid UTF-8, which JSON turns into U+FFFD.
+	ErrKey = errors.New("session: key is not valid UTF-8")
 	// ErrCommitted reports a change made after the session was committed
 	// (after the response's first byte); the change is not saved.
 	ErrCommitted = errors.New("session: changed after commit")

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Config configures a Manager. Only Store and Codec are required; every other
@@ -278,6 +280,9 @@ func (m *Manager) observe(ctx context.Context, op Op, id string, start time.Time
 }
 
 func (m *Manager) load(ctx context.Context, id string) ([]byte, time.Time, bool, error) {
+	if !storableID(id) {
+		return nil, time.Time{}, false, nil
+	}
 	start := m.start()
 	data, exp, found, err := m.store.Load(ctx, id)
 	m.observe(ctx, OpLoad, id, start, err)
@@ -315,6 +320,15 @@ func (m *Manager) delete(ctx context.Context, id string) error {
 		return fmt.Errorf("session: delete: %w", err)
 	}
 	return nil
+}
+
+// storableID reports whether id can name a stored record. A cookie may
+// carry any bytes its signer signed, but PostgreSQL refuses NUL and invalid
+// UTF-8 with an error, and no Node app can write such an ID (JavaScript
+// strings reach the stores as UTF-8): such an ID is simply not found, on
+// every store alike, and costs no store call.
+func storableID(id string) bool {
+	return utf8.ValidString(id) && strings.IndexByte(id, 0) < 0
 }
 
 // decode turns a stored record into a State. An undecodable record is

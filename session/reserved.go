@@ -1,6 +1,9 @@
 package session
 
-import "fmt"
+import (
+	"fmt"
+	"unicode/utf8"
+)
 
 // metaKey is the top-level key the JSON codec keeps this library's metadata
 // under; applications may not use it.
@@ -23,8 +26,12 @@ var reserved = map[string]bool{
 }
 
 // CheckKey returns an error wrapping ErrReserved when key cannot hold a
-// session value.
+// session value, or ErrKey when it is not valid UTF-8: JSON writes each
+// invalid byte as U+FFFD, so "k\xff" and "k\xfe" would become one key.
 func CheckKey(key string) error {
+	if !utf8.ValidString(key) {
+		return fmt.Errorf("%w: %q (JSON stores each invalid byte as U+FFFD, merging it with other keys)", ErrKey, key)
+	}
 	if reserved[key] {
 		return fmt.Errorf("%w: %q is used by express-session or sessionkit itself; choose another key", ErrReserved, key)
 	}
