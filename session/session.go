@@ -516,9 +516,10 @@ func (m *Manager) fillCookie(c *Cookie, browser bool, idle time.Duration, exp ti
 		e := exp.UTC()
 		c.OriginalMaxAge, c.Expires = &ms, &e
 	}
-	if o.Secure {
-		c.Secure = ptr(true)
-	}
+	// express-session stores secure whenever the app sets the option (true,
+	// false, or 'auto' resolved per request), and Secure is always set here.
+	// A Node app that leaves it unset stores none, which it reads as false.
+	c.Secure = ptr(o.Secure)
 	if !o.ScriptAccessible {
 		c.HTTPOnly = ptr(true)
 	}

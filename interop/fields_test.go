@@ -47,3 +47,14 @@ func TestPostgresRevokeNumberUser(t *testing.T) {
 		}
 	}
 }
+
+// TestPostgresSecureField logs the same user in on a Node app whose cookie
+// option is secure: 'auto' (served over http, so express-session stores
+// "secure":false) and on Go without Secure: the documents are the same. The
+// default Node app (secure: false) is compared in TestPostgresBothWays.
+func TestPostgresSecureField(t *testing.T) {
+	e := newPGEnv(t, "")
+	node := e.node(t, time.Hour, []string{secretNew}, map[string]string{"COOKIE_SECURE": "auto"}).wait().URL
+	goURL := e.goApp(t, time.Hour, 0, secretNew).URL
+	sameDocument(t, node, goURL, func(t *testing.T, id string) string { return first(e.mustRow(t, id)) })
+}
