@@ -373,6 +373,9 @@ const ExpressCookieName = "connect.sid"
 // also signs with the first). The other Config fields take their defaults;
 // build with session.New and New to set them.
 func Express(cfg session.Config, secrets ...string) (*Middleware, error) {
+	if cfg.IDHashKey != nil {
+		return nil, errors.New("middleware: Express cannot hash IDs at rest (session.Config.IDHashKey): the Node app looks each session up by its cookie's ID, and would find none; hashed IDs are for stores only Go reads")
+	}
 	if cfg.Codec == nil {
 		cfg.Codec = jsoncodec.New()
 	}
