@@ -281,7 +281,9 @@ func prepare(path string, readOnly bool, timeout time.Duration, action DamageAct
 }
 
 // New returns a Store on db, which the caller opened and keeps owning: Close
-// stops the store's goroutines but leaves db open. It creates the store's
+// stops the store's goroutines but leaves db open. bbolt has mapped db's
+// file already, so New cannot check it as Open does: call CheckFile before
+// bbolt.Open on a file you do not trust. It creates the store's
 // buckets if they are missing, so db must be writable.
 func New(db *bbolt.DB, opts Options) (*Store, error) {
 	if db == nil {
