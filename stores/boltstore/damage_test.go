@@ -109,7 +109,8 @@ func setMetaPgid(b []byte, page int, pgid uint64) {
 // the child (bbolt faults on some damaged pages, a fault no recover catches
 // by default) fails the test instead of ending the run. Each damage either
 // makes Open fail with an error naming the file, or leaves a file every
-// operation works on; the damage marked fatal must fail Open.
+// operation works on (a damaged record reads as not found); the damage
+// marked fatal must fail Open.
 func TestDamagedFile(t *testing.T) {
 	good, page, used, branch, leaf := goodFile(t)
 	garbage := func(seed uint64, n int) []byte {
@@ -157,6 +158,26 @@ func TestDamagedFile(t *testing.T) {
 			return b
 		}, true},
 	}
+	// And random damage, different on every run: the seed is logged.
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("random damage seed %d", seed)
+	rnd := mrand.New(mrand.NewPCG(seed, 0))
+	for i := range 8 {
+		off, size := 2*page+rnd.IntN(n-2*page), 1+rnd.IntN(64<<10)
+		cases = append(cases, struct {
+			name   string
+			damage func([]byte) []byte
+			fatal  bool
+		}{fmt.Sprintf("random-%d-bytes-at-%d", size, off), at(off, garbage(seed+uint64(i), size)), false})
+		// A few bytes of one page's header or element table, where the
+		// offsets and sizes bbolt follows live.
+		pg, pos, b := 2+rnd.IntN(used/page-2), 8+rnd.IntN(72), byte(rnd.Uint32())
+		cases = append(cases, struct {
+			name   string
+			damage func([]byte) []byte
+			fatal  bool
+		}{fmt.Sprintf("byte-%d-of-page-%d", pos, pg), at(pg*page+pos, []byte{b, b ^ 0x5a}), false})
+	}
 	for _, c := range cases {
 		for _, verify := range []bool{false, true} {
 			name := c.name
@@ -193,6 +214,9 @@ func TestDamagedFile(t *testing.T) {
 				opened := strings.HasPrefix(res, "open ok")
 				if c.fatal && opened {
 					t.Fatalf("Open of the damaged file succeeded")
+				}
+				if opened && !strings.Contains(res, " 0 operations failed") {
+					t.Fatalf("a file that passed Open's check failed operations: %q", res)
 				}
 				if !opened && (!strings.Contains(res, file) || !strings.Contains(res, "damaged: true")) {
 					t.Fatalf("Open error does not name the file or is not ErrDamaged: %q", res)
