@@ -28,22 +28,3 @@ func TestUnstorableIDNotFound(t *testing.T) {
 		}
 	}
 }
-
-// TestPutRefusesInvalidUTF8Key puts keys that are not valid UTF-8, which
-// JSON would turn into U+FFFD (so that "k\xff" and "k\xfe" became one key
-// and both values were lost): Put refuses them with ErrKey and keeps the
-// session as it was.
-func TestPutRefusesInvalidUTF8Key(t *testing.T) {
-	f := newFixture(t, nil)
-	s := f.m.Open(t.Context(), "")
-	for _, k := range []string{"k\xff", "k\xfe", "\xc3", "a\xed\xa0\x80"} {
-		err := s.Put(k, 1)
-		if !errors.Is(err, ErrKey) {
-			t.Errorf("Put(%q) = %v; want ErrKey", k, err)
-		}
-	}
-	if keys, _ := s.Keys(); len(keys) != 0 || s.Modified() {
-		t.Errorf("refused puts changed the session: keys %q, modified %v", keys, s.Modified())
-	}
-	must(t, s.Put("k\uFFFD", 1)) // valid UTF-8, if odd
-}

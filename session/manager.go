@@ -63,7 +63,7 @@ type Config struct {
 	// and Info.ID (UserSessions, Others) hold the hashed keys, which
 	// RevokeUser and sessionctl use as they are. Only for deployments where
 	// Go alone reads the store: a Node app looks a session up by its
-	// cookie's ID, so middleware.Express refuses it. The default, nil,
+	// cookie's ID, so express.New refuses it. The default, nil,
 	// stores IDs as they are.
 	IDHashKey []byte
 
@@ -84,13 +84,15 @@ type CookieOptions struct {
 	// ScriptAccessible leaves out HttpOnly, letting page scripts read the
 	// cookie. The default (false) sets HttpOnly.
 	ScriptAccessible bool
-	// SameSite is "lax" (the default), "strict", "none" or "off" (no
-	// attribute).
-	SameSite string
-	// Partitioned sets the CHIPS Partitioned attribute.
+	// SameSite is SameSiteLax (the default), SameSiteStrict, SameSiteNone
+	// (which requires Secure) or SameSiteOff (no attribute). ParseSameSite
+	// reads it from configuration text.
+	SameSite SameSite
+	// Partitioned sets the CHIPS Partitioned attribute; it requires Secure.
 	Partitioned bool
-	// Priority is "low", "medium", "high" or empty.
-	Priority string
+	// Priority is PriorityLow, PriorityMedium, PriorityHigh or empty (no
+	// attribute). ParsePriority reads it from configuration text.
+	Priority Priority
 	// BrowserSession makes a cookie without Expires or Max-Age, which the
 	// browser drops when it closes. The default is a persistent cookie that
 	// expires with the session.
@@ -146,27 +148,11 @@ func New(cfg Config) (*Manager, error) {
 	if cfg.UserKey == "" {
 		cfg.UserKey = "user_id"
 	}
-	if err := CheckKey(cfg.UserKey); err != nil {
+	if err := checkKey(cfg.Codec, cfg.UserKey); err != nil {
 		return nil, fmt.Errorf("session: Config.UserKey: %w", err)
 	}
-	c := &cfg.Cookie
-	if c.Name == "" {
-		c.Name = "session"
-	}
-	if c.Path == "" {
-		c.Path = "/"
-	}
-	switch c.SameSite {
-	case "":
-		c.SameSite = "lax"
-	case "lax", "strict", "none", "off":
-	default:
-		return nil, fmt.Errorf("session: Cookie.SameSite %q: want lax, strict, none or off", c.SameSite)
-	}
-	switch c.Priority {
-	case "", "low", "medium", "high":
-	default:
-		return nil, fmt.Errorf("session: Cookie.Priority %q: want low, medium, high or empty", c.Priority)
+	if err := cfg.Cookie.check(); err != nil {
+		return nil, err
 	}
 	if cfg.IDHashKey != nil && len(cfg.IDHashKey) < MinIDHashKeyLen {
 		return nil, fmt.Errorf("session: Config.IDHashKey is %d bytes; it needs at least %d random bytes", len(cfg.IDHashKey), MinIDHashKeyLen)

@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/sessionkit/sessionkit/codecs/jsoncodec"
+	"github.com/sessionkit/sessionkit/express"
 	"github.com/sessionkit/sessionkit/internal/e2e"
-	"github.com/sessionkit/sessionkit/middleware"
 	"github.com/sessionkit/sessionkit/session"
 	"github.com/sessionkit/sessionkit/stores"
 )
@@ -139,7 +139,7 @@ func TestHashedIDsRefused(t *testing.T) {
 	if _, err := session.New(session.Config{Store: st, Codec: jsoncodec.New(), IDHashKey: []byte("short")}); err == nil {
 		t.Error("a 5-byte IDHashKey was accepted")
 	}
-	_, err = middleware.Express(session.Config{Store: st, IDHashKey: hashKey}, strings.Repeat("s", 32))
+	_, err = express.New(session.Config{Store: st, IDHashKey: hashKey}, strings.Repeat("s", 32))
 	if err == nil || !strings.Contains(err.Error(), "Node") {
 		t.Errorf("Express with IDHashKey = %v; want an error naming the Node app", err)
 	}

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/sessionkit/sessionkit/internal/e2e"
-	"github.com/sessionkit/sessionkit/stores"
+	"github.com/sessionkit/sessionkit/stores/boltstore"
 )
 
 // childArgs, when set, makes the test binary run sessionctl with these
@@ -37,7 +37,7 @@ func TestMain(m *testing.M) {
 func TestCheckDamagedBbolt(t *testing.T) {
 	raw := e2e.BboltURL(t)
 	seed(t, raw, 2000, 0)
-	path, err := stores.BboltPath(raw)
+	path, err := boltstore.URLPath(raw)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package jsoncodec_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"testing"
 	"time"
@@ -65,5 +66,33 @@ func TestNodeNumbersExact(t *testing.T) {
 	}
 	if n, err := m.RevokeUser(ctx, "1152921504606847000"); err != nil || n != 1 {
 		t.Fatalf("RevokeUser(1152921504606847000) = %d, %v; want 1", n, err)
+	}
+}
+
+// TestPutRefusesInvalidUTF8Key puts keys that are not valid UTF-8, which
+// JSON would turn into U+FFFD (so that "k\xff" and "k\xfe" became one key
+// and both values were lost): Put refuses them with session.ErrKey and
+// keeps the session as it was.
+func TestPutRefusesInvalidUTF8Key(t *testing.T) {
+	st := memstore.New()
+	defer st.Close()
+	m, err := session.New(session.Config{Store: st, Codec: jsoncodec.New(), Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := m.Open(context.Background(), "")
+	for _, k := range []string{"k\xff", "k\xfe", "\xc3", "a\xed\xa0\x80"} {
+		if err := s.Put(k, 1); !errors.Is(err, session.ErrKey) {
+			t.Errorf("Put(%q) = %v; want session.ErrKey", k, err)
+		}
+	}
+	if keys, _ := s.Keys(); len(keys) != 0 || s.Modified() {
+		t.Errorf("refused puts changed the session: keys %q, modified %v", keys, s.Modified())
+	}
+	if err := s.Put("k\uFFFD", 1); err != nil { // valid UTF-8, if odd
+		t.Error(err)
+	}
+	if _, err := session.New(session.Config{Store: st, Codec: jsoncodec.New(), UserKey: "u\xff"}); !errors.Is(err, session.ErrKey) {
+		t.Errorf("UserKey u\\xff: %v; want session.ErrKey", err)
 	}
 }
