@@ -229,7 +229,7 @@ func Open(path string, opts Options) (st *Store, err error) {
 			} else if file != nil {
 				_ = file.Close()
 			}
-			st, err = nil, fmt.Errorf("bbolt: open %s: %w (%v)", path, ErrDamaged, r)
+			st, err = nil, fmt.Errorf("bbolt: open %s: %w (%s)", path, ErrDamaged, panicText(r))
 		}
 	}()
 	db, err = bbolt.Open(path, mode, &bo)
