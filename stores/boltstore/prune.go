@@ -59,7 +59,7 @@ func (s *Store) prune(ctx context.Context) (int64, error) {
 		}
 		var n int64
 		var more bool
-		err := s.update(ctx, func(tx *bbolt.Tx) error {
+		err := s.update(ctx, "prune", func(tx *bbolt.Tx) error {
 			b, err := s.bucketsOf(tx)
 			if err != nil {
 				return err
@@ -76,41 +76,6 @@ func (s *Store) prune(ctx context.Context) (int64, error) {
 			return total, nil
 		}
 	}
-}
-
-// update is db.Update that stops waiting for the file's write lock when ctx
-// ends: bbolt's Begin takes no context, and a long transaction of the
-// committer would otherwise hold a cancelled Prune until it ends. A Begin
-// given up on is rolled back as soon as it gets the lock.
-func (s *Store) update(ctx context.Context, fn func(*bbolt.Tx) error) error {
-	type begun struct {
-		tx  *bbolt.Tx
-		err error
-	}
-	ch := make(chan begun, 1)
-	go func() {
-		tx, err := s.db.Begin(true)
-		ch <- begun{tx, err}
-	}()
-	var b begun
-	select {
-	case b = <-ch:
-	case <-ctx.Done():
-		go func() {
-			if b := <-ch; b.tx != nil {
-				_ = b.tx.Rollback()
-			}
-		}()
-		return ctx.Err()
-	}
-	if b.err != nil {
-		return b.err
-	}
-	if err := fn(b.tx); err != nil {
-		_ = b.tx.Rollback()
-		return err
-	}
-	return b.tx.Commit()
 }
 
 // expired returns copies of up to limit keys of index whose expiry prefix is
@@ -193,7 +158,7 @@ func (s *Store) Count(ctx context.Context) (int64, error) {
 		if err := s.check(ctx); err != nil {
 			return 0, err
 		}
-		err := s.db.View(func(tx *bbolt.Tx) error {
+		err := s.view("count", func(tx *bbolt.Tx) error {
 			b := tx.Bucket(s.exp)
 			if b == nil {
 				return errMissing(s.exp)
@@ -230,7 +195,7 @@ func (s *Store) Iterate(ctx context.Context, fn func(session.Record) error) erro
 		}
 		recs = recs[:0]
 		done := false
-		err := s.db.View(func(tx *bbolt.Tx) error {
+		err := s.view("iterate", func(tx *bbolt.Tx) error {
 			b := tx.Bucket(s.data)
 			if b == nil {
 				return errMissing(s.data)
