@@ -38,9 +38,11 @@
 package redisstore
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -68,6 +70,11 @@ type Options struct {
 	// ScanCount is the COUNT hint passed to SCAN by Count and Iterate: how
 	// much of the keyspace one round trip examines. The default is 1000.
 	ScanCount int64
+
+	// Logger receives a warning when a key under Prefix holds another type
+	// than a string (another application's data on a shared Redis), at most
+	// once a minute and never with the key. The default is slog.Default().
+	Logger *slog.Logger
 }
 
 const (
@@ -85,6 +92,10 @@ type Store struct {
 	match      string // SCAN pattern matching exactly the session keys.
 	scanCount  int64
 	closed     atomic.Bool
+	log        *slog.Logger
+
+	foreign     atomic.Int64 // keys of another type met, see Foreign
+	foreignLogs atomic.Int64 // unix seconds of the last warning about them
 }
 
 var (
@@ -125,6 +136,7 @@ func New(client redis.UniversalClient, opts Options) (*Store, error) {
 		userPrefix: opts.UserPrefix,
 		match:      escapeGlob(opts.Prefix) + "*",
 		scanCount:  opts.ScanCount,
+		log:        cmp.Or(opts.Logger, slog.Default()),
 	}, nil
 }
 
@@ -138,9 +150,10 @@ func (s *Store) Prefix() string { return s.prefix }
 // and PEXPIRETIME pipelined in one round trip. (A Lua script doing both was
 // measured too: one command, but about 1.4x a bare GET's median latency
 // against the pipeline's 1.1x, the cost of running the script.) A missing key, which includes
-// one Redis has expired, is found == false with a nil error. A key without
-// an expiry (written by another application with its TTL disabled) is
-// returned with a zero expiresAt.
+// one Redis has expired, is found == false with a nil error, and so is a key
+// of another type than a string (counted, see Foreign). A key without an
+// expiry (written by another application with its TTL disabled) is returned
+// with a zero expiresAt.
 func (s *Store) Load(ctx context.Context, id string) ([]byte, time.Time, bool, error) {
 	if err := s.check(ctx); err != nil {
 		return nil, time.Time{}, false, err
@@ -151,17 +164,33 @@ func (s *Store) Load(ctx context.Context, id string) ([]byte, time.Time, bool, e
 	pipe := s.client.Pipeline()
 	_ = pipe.Process(ctx, get)
 	_ = pipe.Process(ctx, exp)
-	_, _ = pipe.Exec(ctx) // a missing key's GET fails with redis.Nil; see below
-	data, err := get.Bytes()
-	if err == redis.Nil {
-		return nil, time.Time{}, false, nil
-	}
+	_, _ = pipe.Exec(ctx) // a missing key's GET fails with redis.Nil; see record
+	data, expiresAt, found, err := s.record(ctx, get, exp)
 	if err != nil {
 		return nil, time.Time{}, false, s.wrap("load", err)
+	}
+	return data, expiresAt, found, nil
+}
+
+// record reads the replies of a GET and a PEXPIRETIME of one key sent
+// together. A missing key, one gone between the two commands and one that
+// holds another type than a string (WRONGTYPE: not a session, though under
+// the prefix) are found == false with a nil error; the last is counted and
+// logged. A key without an expiry is found with a zero expiresAt.
+func (s *Store) record(ctx context.Context, get *redis.StringCmd, exp *redis.IntCmd) (data []byte, expiresAt time.Time, found bool, err error) {
+	data, err = get.Bytes()
+	switch {
+	case err == redis.Nil:
+		return nil, time.Time{}, false, nil
+	case wrongType(err):
+		s.foreignKey(ctx)
+		return nil, time.Time{}, false, nil
+	case err != nil:
+		return nil, time.Time{}, false, err
 	}
 	ms, err := exp.Result()
 	if err != nil {
-		return nil, time.Time{}, false, s.wrap("load", err)
+		return nil, time.Time{}, false, err
 	}
 	switch {
 	case ms == -2: // expired or deleted between the two commands
@@ -171,6 +200,32 @@ func (s *Store) Load(ctx context.Context, id string) ([]byte, time.Time, bool, e
 	}
 	return data, time.UnixMilli(ms), true, nil
 }
+
+// wrongType reports whether err is Redis's reply to a string command on a
+// key of another type.
+func wrongType(err error) bool {
+	var reply redis.Error
+	return errors.As(err, &reply) && strings.HasPrefix(reply.Error(), "WRONGTYPE")
+}
+
+// foreignKey counts a key of another type under the prefix and warns about
+// it, at most once a minute, without naming it.
+func (s *Store) foreignKey(ctx context.Context) {
+	n := s.foreign.Add(1)
+	now := time.Now().Unix()
+	last := s.foreignLogs.Load()
+	if now-last < 60 || !s.foreignLogs.CompareAndSwap(last, now) {
+		return
+	}
+	s.log.LogAttrs(ctx, slog.LevelWarn, "redis: a key under the session prefix holds another type than a string; treated as no session (another application's data on a shared Redis?)",
+		slog.String("prefix", s.prefix), slog.Int64("total", n))
+}
+
+// Foreign returns how many times since the store was made a key under the
+// prefix was found to hold another type than a string: Load treated it as
+// no session, Iterate skipped it. Compare it before and after an Iterate to
+// learn how many keys that pass skipped.
+func (s *Store) Foreign() int64 { return s.foreign.Load() }
 
 // Save writes data under the session's key with expiresAt as its expiry, in
 // one SET command. An expiresAt that is not in the future deletes the key,
