@@ -44,6 +44,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -93,6 +94,7 @@ type Store struct {
 	scanCount  int64
 	closed     atomic.Bool
 	log        *slog.Logger
+	inflight   sync.WaitGroup // calls cut short by their context, see do
 
 	foreign     atomic.Int64 // keys of another type met, see Foreign
 	foreignLogs atomic.Int64 // unix seconds of the last warning about them
@@ -164,7 +166,13 @@ func (s *Store) Load(ctx context.Context, id string) ([]byte, time.Time, bool, e
 	pipe := s.client.Pipeline()
 	_ = pipe.Process(ctx, get)
 	_ = pipe.Process(ctx, exp)
-	_, _ = pipe.Exec(ctx) // a missing key's GET fails with redis.Nil; see record
+	err := s.do(ctx, func() error {
+		_, _ = pipe.Exec(ctx) // a missing key's GET fails with redis.Nil; see record
+		return nil
+	})
+	if err != nil {
+		return nil, time.Time{}, false, s.wrap("load", err)
+	}
 	data, expiresAt, found, err := s.record(ctx, get, exp)
 	if err != nil {
 		return nil, time.Time{}, false, s.wrap("load", err)
@@ -239,7 +247,7 @@ func (s *Store) Save(ctx context.Context, id string, data []byte, expiresAt time
 	}
 	key := s.prefix + id
 	if !expiresAt.After(time.Now()) {
-		if err := s.client.Del(ctx, key).Err(); err != nil {
+		if err := s.do(ctx, func() error { return s.client.Del(ctx, key).Err() }); err != nil {
 			return s.wrap("save", err)
 		}
 		return nil
@@ -248,8 +256,7 @@ func (s *Store) Save(ctx context.Context, id string, data []byte, expiresAt time
 		data = []byte{} // go-redis would send nil as "", but say so.
 	}
 	cmd := redis.NewStatusCmd(ctx, "set", key, data, "pxat", expiresAt.UnixMilli())
-	_ = s.client.Process(ctx, cmd)
-	if err := cmd.Err(); err != nil {
+	if err := s.do(ctx, func() error { return s.client.Process(ctx, cmd) }); err != nil {
 		return s.wrap("save", err)
 	}
 	return nil
@@ -263,8 +270,7 @@ func (s *Store) Touch(ctx context.Context, id string, expiresAt time.Time) error
 		return err
 	}
 	cmd := redis.NewIntCmd(ctx, "pexpireat", s.prefix+id, expiresAt.UnixMilli())
-	_ = s.client.Process(ctx, cmd)
-	if err := cmd.Err(); err != nil {
+	if err := s.do(ctx, func() error { return s.client.Process(ctx, cmd) }); err != nil {
 		return s.wrap("touch", err)
 	}
 	return nil
@@ -275,7 +281,7 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 	if err := s.check(ctx); err != nil {
 		return err
 	}
-	if err := s.client.Del(ctx, s.prefix+id).Err(); err != nil {
+	if err := s.do(ctx, func() error { return s.client.Del(ctx, s.prefix+id).Err() }); err != nil {
 		return s.wrap("delete", err)
 	}
 	return nil
@@ -287,19 +293,19 @@ func (s *Store) Ping(ctx context.Context) error {
 	if err := s.check(ctx); err != nil {
 		return err
 	}
-	var err error
-	switch c := s.client.(type) {
-	case *redis.ClusterClient:
-		err = c.ForEachMaster(ctx, func(ctx context.Context, n *redis.Client) error {
-			return n.Ping(ctx).Err()
-		})
-	case *redis.Ring:
-		err = c.ForEachShard(ctx, func(ctx context.Context, n *redis.Client) error {
-			return n.Ping(ctx).Err()
-		})
-	default:
-		err = s.client.Ping(ctx).Err()
-	}
+	err := s.do(ctx, func() error {
+		switch c := s.client.(type) {
+		case *redis.ClusterClient:
+			return c.ForEachMaster(ctx, func(ctx context.Context, n *redis.Client) error {
+				return n.Ping(ctx).Err()
+			})
+		case *redis.Ring:
+			return c.ForEachShard(ctx, func(ctx context.Context, n *redis.Client) error {
+				return n.Ping(ctx).Err()
+			})
+		}
+		return s.client.Ping(ctx).Err()
+	})
 	if err != nil {
 		return s.wrap("ping", err)
 	}
@@ -308,14 +314,19 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close marks the store closed, after which every method returns an error
 // wrapping session.ErrClosed. It closes the client only when the store made
-// it (Open); a client passed to New stays open. Closing twice is not an
-// error.
+// it (Open), and then waits for the commands of calls cut short by their
+// context (see New), which closing the client ends; a client passed to New
+// stays open, and such commands end with its timeouts or its Close. Closing
+// twice is not an error.
 func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return nil
 	}
 	if s.owned {
-		if err := s.client.Close(); err != nil {
+		err := s.client.Close()
+		// Closing the client ended the replies they waited for.
+		s.inflight.Wait()
+		if err != nil {
 			return fmt.Errorf("redis: close: %w", err)
 		}
 	}

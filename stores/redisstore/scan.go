@@ -32,7 +32,14 @@ func (s *Store) Count(ctx context.Context) (int64, error) {
 			if err := ctx.Err(); err != nil {
 				return 0, err
 			}
-			keys, next, err := c.ScanType(ctx, cursor, s.match, s.scanCount, "string").Result()
+			var (
+				keys []string
+				next uint64
+			)
+			err := s.do(ctx, func() (err error) {
+				keys, next, err = c.ScanType(ctx, cursor, s.match, s.scanCount, "string").Result()
+				return err
+			})
 			if err != nil {
 				return 0, s.wrap("count", err)
 			}
@@ -82,7 +89,14 @@ func (s *Store) iterateNode(ctx context.Context, c redis.Cmdable, fn func(sessio
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		keys, next, err := c.Scan(ctx, cursor, s.match, s.scanCount).Result()
+		var (
+			keys []string
+			next uint64
+		)
+		err := s.do(ctx, func() (err error) {
+			keys, next, err = c.Scan(ctx, cursor, s.match, s.scanCount).Result()
+			return err
+		})
 		if err != nil {
 			return s.wrap("iterate", err)
 		}
@@ -97,7 +111,10 @@ func (s *Store) iterateNode(ctx context.Context, c redis.Cmdable, fn func(sessio
 			}
 			// Exec reports a vanished key's GET as redis.Nil; each command is
 			// checked below instead.
-			_, _ = pipe.Exec(ctx)
+			err := s.do(ctx, func() error { _, _ = pipe.Exec(ctx); return nil })
+			if err != nil {
+				return s.wrap("iterate", err)
+			}
 			for i, k := range keys {
 				data, exp, found, err := s.record(ctx, gets[i], exps[i])
 				if err != nil {
