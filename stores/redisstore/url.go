@@ -40,7 +40,8 @@ import (
 // Sentinels' ports (usually 26379).
 //
 // Open enables go-redis's ContextTimeoutEnabled, so a context's deadline also
-// bounds socket reads and writes. Errors never contain a password.
+// ends the wait for a reply the store's caller no longer waits for (see New).
+// Errors never contain a password.
 func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 	client, err := newClient(rawURL)
 	if err != nil {
