@@ -218,12 +218,15 @@ func (m *Middleware) defaultError(w http.ResponseWriter, r *http.Request, err er
 }
 
 // Unavailable reports whether err means that the session store could not
-// be reached in time (a context error, a closed store, a network failure),
-// as opposed to a fault such as a value that cannot be encoded. The default
-// ErrorHandler answers 503 for these and 500 for the rest.
+// serve in time (a context error, a closed store, a network failure, or what
+// a store reports as session.ErrUnavailable: a server shutting down,
+// starting up or failing over), as opposed to a fault such as a value that
+// cannot be encoded. The default ErrorHandler answers 503 for these, which a
+// load balancer may retry, and 500 for the rest.
 func Unavailable(err error) bool {
 	var ne net.Error
-	return errors.Is(err, context.Canceled) ||
+	return errors.Is(err, session.ErrUnavailable) ||
+		errors.Is(err, context.Canceled) ||
 		errors.Is(err, context.DeadlineExceeded) ||
 		errors.Is(err, session.ErrClosed) ||
 		errors.Is(err, syscall.ECONNREFUSED) ||

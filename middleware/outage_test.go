@@ -58,3 +58,15 @@ func TestLoadFailureThenChangeIsNeverA200(t *testing.T) {
 		})
 	}
 }
+
+// TestStoreUnavailableIs503 checks that what a store reports as
+// session.ErrUnavailable (a server shutting down or starting up, whatever
+// its driver's error) is answered 503, which a load balancer may retry.
+func TestStoreUnavailableIs503(t *testing.T) {
+	f := newFixture(t, nil)
+	f.store.setFail(session.OpSave, fmt.Errorf("postgres: save: %w: FATAL: the database system is starting up (SQLSTATE 57P03)", session.ErrUnavailable))
+	w := f.serve(func(w http.ResponseWriter, r *http.Request) { Get(r).Put("a", 1) }, "GET", "/")
+	if w.Code != http.StatusServiceUnavailable {
+		t.Fatalf("status %d, want 503", w.Code)
+	}
+}

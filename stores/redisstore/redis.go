@@ -368,7 +368,33 @@ func (s *Store) wrap(op string, err error) error {
 	if cc, ok := s.client.(*redis.ClusterClient); ok && topologyError(err) {
 		cc.ReloadState(context.Background())
 	}
+	if unavailable(err) {
+		return fmt.Errorf("redis: %s: %w: %w", op, session.ErrUnavailable, err)
+	}
 	return fmt.Errorf("redis: %s: %w", op, err)
+}
+
+// unavailable reports whether err means Redis cannot serve now but may soon:
+// the connection failed or broke (any error but a reply or the caller's
+// context), or Redis answered that it is loading its data, has no master,
+// has a slot without an owner, is a replica (READONLY, after a failover),
+// lacks the replicas min-replicas-to-write asks for, or is busy with a
+// script.
+func unavailable(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var reply redis.Error
+	if !errors.As(err, &reply) {
+		return true
+	}
+	msg := reply.Error()
+	for _, p := range []string{"LOADING", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN", "READONLY", "NOREPLICAS", "BUSY"} {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // topologyError reports whether err may come from a node that is down or a
