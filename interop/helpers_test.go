@@ -1,7 +1,9 @@
 // Package interop tests that a Go service using sessionkit and a Node app
 // using express-session share sessions in both directions, against the real
-// npm packages (express, express-session, connect-pg-simple, connect-redis)
-// pinned by node/package-lock.json. scripts/test installs them with npm ci.
+// npm packages (express, express-session, connect-pg-simple, connect-redis):
+// every test runs against the versions node/package-lock.json pins and again
+// against the current majors of node-current/package-lock.json (see
+// TestMain). scripts/test installs both with npm ci.
 package interop
 
 import (
@@ -47,16 +49,18 @@ func unavailable(t testing.TB, what, hint string) {
 // nodeModules lists the packages server.js loads.
 var nodeModules = []string{"express", "express-session", "connect-pg-simple", "pg", "connect-redis", "redis"}
 
-// requireNode checks that node and the pinned packages are installed.
+// requireNode checks that node and the packages of nodePackages() are
+// installed.
 func requireNode(t testing.TB) string {
 	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
 		unavailable(t, "node is not installed", "install Node.js (18.19 or later) to run the interop tests")
 	}
+	dir := nodePackages()
 	for _, m := range nodeModules {
-		if _, err := os.Stat(filepath.Join("node", "node_modules", m, "package.json")); err != nil {
-			unavailable(t, "interop/node/node_modules lacks "+m, "run scripts/test (it runs npm ci in interop/node)")
+		if _, err := os.Stat(filepath.Join(dir, "node_modules", m, "package.json")); err != nil {
+			unavailable(t, "interop/"+dir+"/node_modules lacks "+m, "run scripts/test (it runs npm ci in interop/"+dir+")")
 		}
 	}
 	return node
@@ -130,6 +134,11 @@ func launchNode(t testing.TB, env map[string]string) *pendingNode {
 	cmd := exec.Command(node, "server.js")
 	cmd.Dir = "node"
 	cmd.Env = os.Environ()
+	pkgs, err := filepath.Abs(nodePackages())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Env = append(cmd.Env, "NODE_PACKAGES="+pkgs)
 	for _, k := range []string{"PORT", "STORE", "DATABASE_URL", "PG_SCHEMA", "PG_TABLE", "PGOPTIONS",
 		"REDIS_URL", "REDIS_PREFIX", "SECRETS", "COOKIE_MAX_AGE", "DISABLE_TOUCH", "GENID", "NODE_ENV"} {
 		cmd.Env = append(cmd.Env, k+"=")
