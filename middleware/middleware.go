@@ -24,7 +24,7 @@ import (
 	"github.com/sessionkit/sessionkit/session"
 )
 
-// MinSecretLen is the shortest secret New accepts, in bytes.
+// MinSecretLen is the shortest secret New accepts to sign with, in bytes.
 const MinSecretLen = 32
 
 // Config configures a Middleware.
@@ -36,8 +36,12 @@ type Config struct {
 	// Secrets sign and verify the cookie. The first signs; a cookie signed
 	// with any of them is accepted, so a secret can be rotated by putting
 	// the new one first and removing the old one once its cookies have
-	// expired. Required: each must be at least MinSecretLen bytes, and
-	// there is no built-in fallback.
+	// expired. Required, with no built-in fallback: the first must be at
+	// least MinSecretLen bytes. The others may be shorter (not empty), so
+	// that Go can join an Express fleet that signs with a short secret
+	// without logging everyone out: they only ever verify, and New logs a
+	// warning naming the rotation path (Node and Go both on [new long, old
+	// short], then drop the short one).
 	Secrets []string
 
 	// ErrorHandler writes the response when the session cannot be
@@ -78,7 +82,7 @@ type Middleware struct {
 }
 
 // New checks cfg and returns a Middleware. It refuses a missing Manager, a
-// missing or short secret, and cookie settings that browsers reject or that
+// missing or short first secret, an empty secret, and cookie settings that browsers reject or that
 // defeat the cookie's protection: SameSite=None or Partitioned without
 // Secure, a "__Secure-" name without Secure, and a "__Host-" name without
 // Secure, with a Domain or with a Path other than "/".
@@ -89,9 +93,16 @@ func New(cfg Config) (*Middleware, error) {
 	if len(cfg.Secrets) == 0 {
 		return nil, fmt.Errorf("middleware: Config.Secrets is empty; give at least one random secret of %d bytes or more (for example from SESSION_SECRET)", MinSecretLen)
 	}
-	for i, s := range cfg.Secrets {
-		if len(s) < MinSecretLen {
-			return nil, fmt.Errorf("middleware: Config.Secrets[%d] is %d bytes; secrets must be at least %d random bytes", i, len(s), MinSecretLen)
+	if n := len(cfg.Secrets[0]); n < MinSecretLen {
+		return nil, fmt.Errorf("middleware: Config.Secrets[0] is %d bytes; the first secret signs every cookie and must be at least %d random bytes (a shorter secret of an existing Express fleet may follow it, to verify that fleet's cookies)", n, MinSecretLen)
+	}
+	var short []int
+	for i, s := range cfg.Secrets[1:] {
+		switch {
+		case s == "":
+			return nil, fmt.Errorf("middleware: Config.Secrets[%d] is empty", i+1)
+		case len(s) < MinSecretLen:
+			short = append(short, i+1)
 		}
 	}
 	o := cfg.Manager.Config().Cookie
@@ -112,6 +123,11 @@ func New(cfg Config) (*Middleware, error) {
 	}
 	if m.onError == nil {
 		m.onError = m.defaultError
+	}
+	if len(short) > 0 {
+		m.log.Warn(fmt.Sprintf("middleware: Config.Secrets%v shorter than %d bytes: accepted to verify existing cookies, never to sign. "+
+			"Rotation path: run the Node apps (express-session's secret) and Go both on [new long, old short]; once every cookie signed with "+
+			"the short secret has expired (its maxAge after it was last sent), remove the short secret from both", short, MinSecretLen))
 	}
 	return m, nil
 }
