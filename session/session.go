@@ -126,7 +126,7 @@ func (s *Session) ensureLoaded() error {
 				if st.Created.IsZero() && s.userAtLoad != "" && s.m.users != nil {
 					// Written by another application, which kept no
 					// user index: link it, so revoking the user finds it.
-					s.m.link(s.ctx, s.userAtLoad, s.id, exp)
+					s.m.linkForeign(s.ctx, s.userAtLoad, s.id, exp)
 				}
 				return nil
 			}
