@@ -168,7 +168,7 @@ func openPostgres(ctx context.Context, rawURL string) (session.Store, error) {
 	return pgstore.Open(ctx, rest, o)
 }
 
-var redisParams = []string{"prefix", "user_prefix", "scan_count"}
+var redisParams = []string{"prefix", "user_prefix", "scan_count", "user_index"}
 
 func openRedis(ctx context.Context, rawURL string) (session.Store, error) {
 	rest, p, err := splitParams("redis", rawURL, redisParams...)
@@ -181,6 +181,9 @@ func openRedis(ctx context.Context, rawURL string) (session.Store, error) {
 	var n int
 	p.integer("scan_count", &n)
 	o.ScanCount = int64(n)
+	index := true
+	p.boolean("user_index", &index)
+	o.NoUserIndex = !index
 	if p.err != nil {
 		return nil, p.err
 	}

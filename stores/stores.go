@@ -91,7 +91,8 @@ var ErrUnknownScheme = errors.New("stores: unknown scheme")
 //	           user_index (bool, with create_table; default false);
 //	           the others (sslmode, pool_max_conns, …) go to pgx.
 //	redis      prefix (default "sess:"), user_prefix (default "sess-user:"),
-//	           scan_count (default 1000); the others (db, dial_timeout,
+//	           scan_count (default 1000), user_index (default true; false
+//	           keeps no per-user sets); the others (db, dial_timeout,
 //	           pool_size, addr, …) go to go-redis.
 //	bbolt      bucket (default sessionkit), prune_interval (default 1m),
 //	           prune_batch (default 1000), open_timeout (default 1s),

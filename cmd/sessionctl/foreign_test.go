@@ -2,8 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
+
+	"github.com/sessionkit/sessionkit/codecs/jsoncodec"
+	"github.com/sessionkit/sessionkit/session"
 
 	"github.com/sessionkit/sessionkit/internal/e2e"
 	"github.com/sessionkit/sessionkit/internal/redistest"
@@ -29,4 +33,28 @@ func TestForeignKeysOnSharedRedis(t *testing.T) {
 		"revoke", "--dry-run", "--scan", "--user", "alice", raw)
 	want(t, exitOK, []string{"migrating 1 sessions", "copied 1,", "skipped 1 key of another type", "verified 1 of 1"},
 		"migrate", "--from", raw, "--to", e2e.BboltURL(t))
+}
+
+// TestRevokeWithoutUserIndex revokes on a Redis store whose user index is
+// off (user_index=false): revoke reads every session instead.
+func TestRevokeWithoutUserIndex(t *testing.T) {
+	raw := setParam(e2e.RedisURL(t), "user_index", "false")
+	ctx := context.Background()
+	st := openStore(t, raw)
+	m, err := session.New(session.Config{Store: st, Codec: jsoncodec.New()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := m.Open(ctx, "")
+	if err := s.SetUser("alice"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Commit(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.RevokeUser(ctx, "alice"); !errors.Is(err, session.ErrUnsupported) {
+		t.Errorf("RevokeUser without a user index: %v, want ErrUnsupported", err)
+	}
+	closeStore(t, st)
+	want(t, exitOK, []string{"revoked 1 sessions of the user among 1 read"}, "revoke", "--user", "alice", raw)
 }

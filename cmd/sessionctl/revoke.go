@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -56,6 +57,10 @@ func runRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	if *dryRun {
 		infos, err := m.UserSessions(ctx, *user)
+		if errors.Is(err, session.ErrUnsupported) {
+			fmt.Fprintf(stderr, "the %s store keeps no user index; reading every session\n", t.backend)
+			return revokeByScan(ctx, t, *user, *userKey, *dryRun, stdout, stderr)
+		}
 		if err != nil {
 			return err
 		}
@@ -63,6 +68,10 @@ func runRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return nil
 	}
 	n, err := m.RevokeUser(ctx, *user)
+	if errors.Is(err, session.ErrUnsupported) {
+		fmt.Fprintf(stderr, "the %s store keeps no user index; reading every session\n", t.backend)
+		return revokeByScan(ctx, t, *user, *userKey, *dryRun, stdout, stderr)
+	}
 	if err != nil {
 		return fmt.Errorf("revoked %d sessions before: %w", n, err)
 	}

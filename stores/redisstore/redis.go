@@ -72,6 +72,19 @@ type Options struct {
 	// much of the keyspace one round trip examines. The default is 1000.
 	ScanCount int64
 
+	// NoUserIndex turns the per-user sets off. A set member costs about 90
+	// bytes of Redis memory per session (used_memory, TestMemoryPerSession:
+	// with a 480-byte session document a Go session takes 1.32x the memory
+	// of the same session written by Node with the sets, 1.13x without,
+	// the rest being sessionkit's metadata in the document), and a link
+	// round trip whenever a session is saved or touched. Without them,
+	// LinkUser and UnlinkUser do nothing and UserSessions (so the Manager's
+	// RevokeUser, UserSessions and Others) returns an error wrapping
+	// session.ErrUnsupported: "log out everywhere" then needs a scan of
+	// every session (sessionctl revoke --scan). The default is false: the
+	// sets are kept.
+	NoUserIndex bool
+
 	// Logger receives a warning when a key under Prefix holds another type
 	// than a string (another application's data on a shared Redis), at most
 	// once a minute and never with the key. The default is slog.Default().
@@ -92,6 +105,7 @@ type Store struct {
 	userPrefix string
 	match      string // SCAN pattern matching exactly the session keys.
 	scanCount  int64
+	noUsers    bool
 	closed     atomic.Bool
 	log        *slog.Logger
 	inflight   sync.WaitGroup // calls cut short by their context, see do
@@ -147,6 +161,7 @@ func New(client redis.UniversalClient, opts Options) (*Store, error) {
 		userPrefix: opts.UserPrefix,
 		match:      escapeGlob(opts.Prefix) + "*",
 		scanCount:  opts.ScanCount,
+		noUsers:    opts.NoUserIndex,
 		log:        cmp.Or(opts.Logger, slog.Default()),
 	}, nil
 }

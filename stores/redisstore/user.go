@@ -3,9 +3,12 @@ package redisstore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/sessionkit/sessionkit/session"
 )
 
 // LinkUser adds id to the set UserPrefix + user and pushes the set's expiry
@@ -22,7 +25,7 @@ func (s *Store) LinkUser(ctx context.Context, user, id string, expiresAt time.Ti
 	if user == "" || id == "" {
 		return errors.New("redis: link user: empty user or session id")
 	}
-	if !expiresAt.After(time.Now()) {
+	if s.noUsers || !expiresAt.After(time.Now()) {
 		return nil
 	}
 	key := s.userPrefix + user
@@ -50,6 +53,9 @@ func (s *Store) UnlinkUser(ctx context.Context, user, id string) error {
 	if err := s.check(ctx); err != nil {
 		return err
 	}
+	if s.noUsers {
+		return nil
+	}
 	if err := s.do(ctx, func() error { return s.client.SRem(ctx, s.userPrefix+user, id).Err() }); err != nil {
 		return s.wrap("unlink user", err)
 	}
@@ -63,6 +69,9 @@ func (s *Store) UnlinkUser(ctx context.Context, user, id string) error {
 func (s *Store) UserSessions(ctx context.Context, user string) ([]string, error) {
 	if err := s.check(ctx); err != nil {
 		return nil, err
+	}
+	if s.noUsers {
+		return nil, fmt.Errorf("redis: the user index is off (NoUserIndex); find a user's sessions by reading every session (sessionctl revoke --scan): %w", session.ErrUnsupported)
 	}
 	var live []string
 	if err := s.do(ctx, func() (err error) { live, err = s.userSessions(ctx, user); return err }); err != nil {
