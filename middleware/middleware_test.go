@@ -326,7 +326,7 @@ func TestCacheHeaderRules(t *testing.T) {
 	}
 	for _, tt := range tests {
 		h := http.Header{"Vary": tt.vary, "Cache-Control": tt.cc}
-		addVary(h)
+		addVary(h, []string{"Cookie"})
 		noStore(h)
 		if fmt.Sprint(h["Vary"]) != fmt.Sprint(tt.wantVary) || fmt.Sprint(h["Cache-Control"]) != fmt.Sprint(tt.wantCC) {
 			t.Errorf("Vary %q, Cache-Control %q: got %q, %q; want %q, %q", tt.vary, tt.cc, h["Vary"], h["Cache-Control"], tt.wantVary, tt.wantCC)
