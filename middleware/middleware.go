@@ -132,8 +132,8 @@ type Middleware struct {
 }
 
 // New checks cfg and returns a Middleware. It refuses a missing Manager, a
-// missing or short first secret, an empty secret, and cookie settings that browsers reject or that
-// defeat the cookie's protection: SameSite=None or Partitioned without
+// missing or short first secret, an empty secret, and cookie settings that
+// browsers reject or that defeat the cookie's protection: SameSite=None or Partitioned without
 // Secure, a "__Secure-" name without Secure, and a "__Host-" name without
 // Secure, with a Domain or with a Path other than "/".
 func New(cfg Config) (*Middleware, error) {
