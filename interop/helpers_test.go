@@ -158,7 +158,7 @@ func launchNode(t testing.TB, env map[string]string) *pendingNode {
 		_ = cmd.Process.Kill()
 		<-p.done
 		if t.Failed() {
-			t.Logf("node server.js output:\n%s", out.String())
+			t.Logf("node server.js (packages of interop/%s) output:\n%s", nodePackages(), out.String())
 		}
 	})
 	return p
