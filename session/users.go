@@ -37,17 +37,19 @@ func (m *Manager) unlink(ctx context.Context, user, id string) {
 
 // linkForeign links a session that another application wrote, and that
 // therefore no user index holds, when it is read: "log out everywhere" then
-// finds it. The link is remembered, so later reads cost no store call, as
-// reads of a Go session do; the session is linked again only once the other
-// application has extended it by more than TouchInterval past the link
-// (the cadence at which Go touches its own sessions), so that the link lives
-// as long as the session. Each process links such a session once, and then
-// at that cadence.
+// finds it. The link is made to last TouchInterval past the session's
+// expiry, and remembered, so later reads cost no store call, as reads of a
+// Go session do; the session is linked again only once the other
+// application has extended it past the link (by more than TouchInterval,
+// the cadence at which Go touches its own sessions), so the link outlives
+// the session by at most TouchInterval and never ends before it while Go
+// reads it. Each process links such a session once, and then at that
+// cadence.
 func (m *Manager) linkForeign(ctx context.Context, user, id string, exp time.Time) {
-	if m.linked.covers(user, id, exp, max(m.cfg.TouchInterval, 0)) {
+	if m.linked.covers(user, id, exp) {
 		return
 	}
-	m.link(ctx, user, id, exp)
+	m.link(ctx, user, id, exp.Add(max(m.cfg.TouchInterval, 0)))
 }
 
 // linkMemoSize bounds linkMemo: two generations of this many links (about
@@ -66,8 +68,8 @@ type linkMemo struct {
 type linkKey struct{ user, id string }
 
 // covers reports whether a link of (user, id) was made with an expiry no
-// more than slack before exp.
-func (l *linkMemo) covers(user, id string, exp time.Time, slack time.Duration) bool {
+// earlier than exp.
+func (l *linkMemo) covers(user, id string, exp time.Time) bool {
 	k := linkKey{user, id}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -77,7 +79,7 @@ func (l *linkMemo) covers(user, id string, exp time.Time, slack time.Duration) b
 			l.put(k, at)
 		}
 	}
-	return ok && exp.UnixMilli() <= at+slack.Milliseconds()
+	return ok && exp.UnixMilli() <= at
 }
 
 func (l *linkMemo) add(user, id string, exp time.Time) {
