@@ -155,6 +155,7 @@ func checkRedis(ctx context.Context, r *report, st *redisstore.Store, master str
 	r.info("keyspace: keys with prefix %q", st.Prefix())
 	var live, noTTL int64
 	var oldest, newest time.Time
+	foreign := st.Foreign()
 	err := st.Iterate(ctx, func(rec session.Record) error {
 		if rec.ExpiresAt.IsZero() {
 			noTTL++
@@ -174,6 +175,9 @@ func checkRedis(ctx context.Context, r *report, st *redisstore.Store, master str
 	}
 	if noTTL > 0 {
 		r.warn("%d session keys have no expiry and never end (written with TTL disabled?)", noTTL)
+	}
+	if n := st.Foreign() - foreign; n > 0 {
+		r.warn("%d keys under the prefix hold another type than a session (another application's data?); sessions read them as missing", n)
 	}
 }
 

@@ -29,6 +29,7 @@ func TestForeignKeysOnSharedRedis(t *testing.T) {
 	if err := redistest.Client(t).HSet(ctx, prefix+"queue-stats", "jobs", 3).Err(); err != nil {
 		t.Fatal(err)
 	}
+	want(t, 1, []string{"1 live sessions", "warning: 1 keys under the prefix hold another type"}, "check", raw)
 	want(t, exitOK, []string{"1 live sessions of the user among 1 read", "skipped 1 key of another type"},
 		"revoke", "--dry-run", "--scan", "--user", "alice", raw)
 	want(t, exitOK, []string{"migrating 1 sessions", "copied 1,", "skipped 1 key of another type", "verified 1 of 1"},
