@@ -4,10 +4,12 @@
 // commits it before the response's first byte and writes the cookie.
 //
 // The cookie is signed exactly as express-session signs it, so a Go service
-// and an Express application can share sessions (see Express). The
-// signature is checked before the store is consulted, and the store is read
-// only when the handler uses the session: a forged cookie, or a request that
-// never touches its session, costs no store call.
+// and an Express application can share sessions (package express is the
+// preset that does it). The middleware imports no codec: the Manager's
+// decides the stored format. The signature is checked before the store is
+// consulted, and the store is read only when the handler uses the session:
+// a forged cookie, or a request that never touches its session, costs no
+// store call.
 //
 // Several middlewares can serve one request, each with its own cookie name
 // and store (say long-lived preferences and a short login session): each
@@ -27,7 +29,6 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/sessionkit/sessionkit/codecs/jsoncodec"
 	"github.com/sessionkit/sessionkit/session"
 )
 
@@ -113,8 +114,8 @@ type Config struct {
 }
 
 // Middleware reads, verifies, commits and writes session cookies (and
-// header tokens). Create
-// one with New or Express; it is safe for concurrent use.
+// header tokens). Create one with New (or express.New); it is safe for
+// concurrent use.
 type Middleware struct {
 	mgr        *session.Manager
 	keys       *keyring
@@ -132,10 +133,9 @@ type Middleware struct {
 }
 
 // New checks cfg and returns a Middleware. It refuses a missing Manager, a
-// missing or short first secret, an empty secret, and cookie settings that
-// browsers reject or that defeat the cookie's protection: SameSite=None or Partitioned without
-// Secure, a "__Secure-" name without Secure, and a "__Host-" name without
-// Secure, with a Domain or with a Path other than "/".
+// missing or short first secret, and an empty secret. The cookie settings
+// are the Manager's, which session.New checked: it refuses those that
+// browsers reject or that defeat the cookie's protection.
 func New(cfg Config) (*Middleware, error) {
 	if cfg.Manager == nil {
 		return nil, errors.New("middleware: Config.Manager is required")
@@ -155,10 +155,8 @@ func New(cfg Config) (*Middleware, error) {
 			short = append(short, i+1)
 		}
 	}
+	// session.New checked the cookie options.
 	o := cfg.Manager.Config().Cookie
-	if err := checkCookie(o); err != nil {
-		return nil, err
-	}
 	tok, err := newTokenSpec(cfg)
 	if err != nil {
 		return nil, err
@@ -192,30 +190,6 @@ func New(cfg Config) (*Middleware, error) {
 			"the short secret has expired (its maxAge after it was last sent), remove the short secret from both", short, MinSecretLen))
 	}
 	return m, nil
-}
-
-func checkCookie(o session.CookieOptions) error {
-	if !validToken(o.Name) {
-		return fmt.Errorf("middleware: cookie name %q is not a valid cookie name", o.Name)
-	}
-	if !validAttr(o.Path) || !strings.HasPrefix(o.Path, "/") {
-		return fmt.Errorf("middleware: cookie path %q must start with '/' and hold no ';' or control characters", o.Path)
-	}
-	if !validAttr(o.Domain) || strings.ContainsAny(o.Domain, " ,") {
-		return fmt.Errorf("middleware: cookie domain %q is not a valid domain", o.Domain)
-	}
-	lower := strings.ToLower(o.Name)
-	switch {
-	case o.SameSite == "none" && !o.Secure:
-		return errors.New("middleware: cookie SameSite=None requires Secure; browsers reject it otherwise")
-	case o.Partitioned && !o.Secure:
-		return errors.New("middleware: a Partitioned cookie requires Secure; browsers reject it otherwise")
-	case strings.HasPrefix(lower, "__secure-") && !o.Secure:
-		return fmt.Errorf("middleware: cookie %q: a __Secure- name requires Secure", o.Name)
-	case strings.HasPrefix(lower, "__host-") && (!o.Secure || o.Domain != "" || o.Path != "/"):
-		return fmt.Errorf("middleware: cookie %q: a __Host- name requires Secure, no Domain and Path \"/\"", o.Name)
-	}
-	return nil
 }
 
 // Manager returns the Manager the middleware commits to.
@@ -380,27 +354,4 @@ func Unavailable(err error) bool {
 		errors.Is(err, syscall.ECONNREFUSED) ||
 		errors.Is(err, syscall.ECONNRESET) ||
 		errors.As(err, &ne)
-}
-
-// ExpressCookieName is the cookie name express-session uses by default.
-const ExpressCookieName = "connect.sid"
-
-// Express returns a Middleware that shares sessions with an express-session
-// application: cfg.Codec defaults to the express-session JSON codec
-// (codecs/jsoncodec) and cfg.Cookie.Name to "connect.sid"; the Manager is built
-// from cfg. Pass the Express app's secrets, newest first (express-session
-// also signs with the first). The other Config fields take their defaults;
-// build with session.New and New to set them.
-func Express(cfg session.Config, secrets ...string) (*Middleware, error) {
-	if cfg.Codec == nil {
-		cfg.Codec = jsoncodec.New()
-	}
-	if cfg.Cookie.Name == "" {
-		cfg.Cookie.Name = ExpressCookieName
-	}
-	mgr, err := session.New(cfg)
-	if err != nil {
-		return nil, err
-	}
-	return New(Config{Manager: mgr, Secrets: secrets})
 }

@@ -56,6 +56,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/sessionkit/sessionkit/codecs/jsoncodec"
+	"github.com/sessionkit/sessionkit/express"
 	"github.com/sessionkit/sessionkit/metrics/promcollector"
 	"github.com/sessionkit/sessionkit/middleware"
 	"github.com/sessionkit/sessionkit/session"
@@ -234,16 +235,20 @@ func newApp(store session.Store, cfg config, log *slog.Logger) (http.Handler, *s
 	if err := reg.Register(metrics); err != nil {
 		return nil, nil, err
 	}
+	sameSite, err := session.ParseSameSite(cfg.SameSite)
+	if err != nil {
+		return nil, nil, err
+	}
 	scfg := session.Config{
 		Store:       store,
 		Codec:       jsoncodec.New(),
 		IdleTimeout: 2 * time.Hour,
 		Logger:      log,
 		Metrics:     metrics,
-		Cookie:      session.CookieOptions{Secure: cfg.Secure, SameSite: cfg.SameSite},
+		Cookie:      session.CookieOptions{Secure: cfg.Secure, SameSite: sameSite},
 	}
 	if cfg.Express {
-		scfg.Cookie.Name = middleware.ExpressCookieName
+		scfg.Cookie.Name = express.CookieName
 	}
 	mgr, err := session.New(scfg)
 	if err != nil {
