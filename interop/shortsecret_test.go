@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sessionkit/sessionkit/express"
 	"github.com/sessionkit/sessionkit/middleware"
 	"github.com/sessionkit/sessionkit/session"
 )
@@ -64,8 +65,8 @@ func TestRedisJoinShortSecretFleet(t *testing.T) {
 // a short secret may follow a long one, never come first.
 func TestShortSecretNeverSigns(t *testing.T) {
 	for _, secrets := range [][]string{{secretShort}, {secretShort, secretNew}} {
-		if _, err := middleware.Express(session.Config{Store: newRedisEnv(t).store}, secrets...); err == nil {
-			t.Errorf("Express accepted %d secrets with a short one first", len(secrets))
+		if _, err := express.New(session.Config{Store: newRedisEnv(t).store}, secrets...); err == nil {
+			t.Errorf("express.New accepted %d secrets with a short one first", len(secrets))
 		}
 	}
 }

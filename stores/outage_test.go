@@ -18,6 +18,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/sessionkit/sessionkit/express"
 	"github.com/sessionkit/sessionkit/internal/pgtest"
 	"github.com/sessionkit/sessionkit/internal/redistest"
 	"github.com/sessionkit/sessionkit/middleware"
@@ -93,7 +94,7 @@ func TestRestartIsAnsweredWith503(t *testing.T) {
 					c.Close()
 				}
 			})
-			mw, err := middleware.Express(session.Config{Store: st, Logger: slog.New(slog.DiscardHandler)}, outageSecret)
+			mw, err := express.New(session.Config{Store: st, Logger: slog.New(slog.DiscardHandler)}, outageSecret)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -169,7 +170,7 @@ func TestRestartIsAnsweredWith503(t *testing.T) {
 			for i, jar := range jars {
 				var id string
 				for _, ck := range jar.Cookies(u) {
-					if v, ok := middleware.Verify(ck.Value, []string{outageSecret}); ok && ck.Name == middleware.ExpressCookieName {
+					if v, ok := middleware.Verify(ck.Value, []string{outageSecret}); ok && ck.Name == express.CookieName {
 						id = v
 					}
 				}
