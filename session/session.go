@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -345,6 +346,17 @@ func userOf(values map[string]any, key string) string {
 		return ""
 	}
 	if r, ok := v.(Raw); ok {
+		// A number keeps the text its writer gave it: a Node app's 2**60 is
+		// 1152921504606847000, which float64 would print as …6976, and
+		// PostgreSQL's sess ->> 'user_id' reads the text too.
+		var s string
+		if r.DecodeTo(&s) == nil {
+			return s
+		}
+		var n json.Number
+		if r.DecodeTo(&n) == nil {
+			return n.String()
+		}
 		var x any
 		if r.DecodeTo(&x) != nil {
 			return ""
@@ -356,8 +368,14 @@ func userOf(values map[string]any, key string) string {
 		return u
 	case nil:
 		return ""
-	case float64:
-		return fmt.Sprintf("%.0f", u)
+	case float64, float32:
+		// As JSON (and JavaScript) write it, so that the user read back
+		// from the stored document is the same.
+		b, err := json.Marshal(u)
+		if err != nil {
+			return fmt.Sprint(u)
+		}
+		return string(b)
 	default:
 		return fmt.Sprint(u)
 	}
@@ -509,9 +527,10 @@ func (m *Manager) fillCookie(c *Cookie, browser bool, idle time.Duration, exp ti
 		e := exp.UTC()
 		c.OriginalMaxAge, c.Expires = &ms, &e
 	}
-	if o.Secure {
-		c.Secure = ptr(true)
-	}
+	// express-session stores secure whenever the app sets the option (true,
+	// false, or 'auto' resolved per request), and Secure is always set here.
+	// A Node app that leaves it unset stores none, which it reads as false.
+	c.Secure = ptr(o.Secure)
 	if !o.ScriptAccessible {
 		c.HTTPOnly = ptr(true)
 	}

@@ -9,6 +9,8 @@ import (
 
 // Info describes one live session of a user.
 type Info struct {
+	// ID is the session's store key: its ID, or the ID's hash when
+	// Config.IDHashKey is set.
 	ID        string
 	Created   time.Time // zero when written by another application
 	ExpiresAt time.Time
@@ -20,6 +22,7 @@ type Info struct {
 // missing or stale; both are logged, and stale links are filtered out when
 // read, so neither fails the request.
 func (m *Manager) link(ctx context.Context, user, id string, exp time.Time) {
+	id = m.key(id)
 	start := m.start()
 	err := m.users.LinkUser(ctx, user, id, exp)
 	m.observe(ctx, OpUsers, id, start, err)
@@ -29,6 +32,10 @@ func (m *Manager) link(ctx context.Context, user, id string, exp time.Time) {
 }
 
 func (m *Manager) unlink(ctx context.Context, user, id string) {
+	m.unlinkKey(ctx, user, m.key(id))
+}
+
+func (m *Manager) unlinkKey(ctx context.Context, user, id string) {
 	start := m.start()
 	err := m.users.UnlinkUser(ctx, user, id)
 	m.observe(ctx, OpUsers, id, start, err)
@@ -125,17 +132,17 @@ func (m *Manager) UserSessions(ctx context.Context, user string) ([]Info, error)
 	now := m.cfg.now()
 	var out []Info
 	for _, id := range ids {
-		data, exp, found, err := m.load(ctx, id)
+		data, exp, found, err := m.loadKey(ctx, id)
 		if err != nil {
 			return nil, err
 		}
 		if !found {
-			m.unlink(ctx, user, id)
+			m.unlinkKey(ctx, user, id)
 			continue
 		}
 		var st State
 		if !m.decode(ctx, id, data, &st) || userOf(st.Values, m.cfg.UserKey) != user {
-			m.unlink(ctx, user, id)
+			m.unlinkKey(ctx, user, id)
 			continue
 		}
 		if !st.Deadline.IsZero() && !now.Before(st.Deadline) {
@@ -162,10 +169,10 @@ func (m *Manager) revoke(ctx context.Context, user, except string) (int, error) 
 		if in.ID == except {
 			continue
 		}
-		if err := m.delete(ctx, in.ID); err != nil {
+		if err := m.deleteKey(ctx, in.ID); err != nil {
 			return n, err
 		}
-		m.unlink(ctx, user, in.ID)
+		m.unlinkKey(ctx, user, in.ID)
 		n++
 	}
 	if n > 0 {
@@ -182,7 +189,7 @@ func (s *Session) Others() ([]Info, error) {
 		return nil, err
 	}
 	s.mu.Lock()
-	id := s.storedID()
+	id := s.m.key(s.storedID())
 	s.mu.Unlock()
 	infos, err := s.m.UserSessions(s.ctx, user)
 	for i := range infos {
@@ -199,7 +206,7 @@ func (s *Session) RevokeOthers() (int, error) {
 		return 0, err
 	}
 	s.mu.Lock()
-	id := s.storedID()
+	id := s.m.key(s.storedID())
 	s.mu.Unlock()
 	return s.m.revoke(s.ctx, user, id)
 }

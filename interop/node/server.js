@@ -19,6 +19,10 @@
 //   DISABLE_TOUCH   "1" sets the store's disableTouch, so that reading a
 //                   session does not push its expiry out (the expiry tests
 //                   need reads that change nothing).
+//   COOKIE_SECURE   the cookie's secure option: "false" (the default, as
+//                   apps write secure: NODE_ENV === 'production' in
+//                   development), "true", "auto", or "unset" to leave it out
+//                   (express-session then stores no "secure" field).
 //   GENID           "odd" makes session IDs that are not base64url: they
 //                   hold the characters cookie encoders treat differently
 //                   (ID_ODD_CHARS below) before 16 random ones.
@@ -40,6 +44,16 @@ const express = load('express');
 const session = load('express-session');
 
 const ID_ODD_CHARS = "odd.+/= \u00e9!*'()~%;,";
+
+// cookieSecure is the cookie's secure option from COOKIE_SECURE.
+function cookieSecure() {
+  switch (env('COOKIE_SECURE', 'false')) {
+    case 'unset': return {};
+    case 'auto': return { secure: 'auto' };
+    case 'true': return { secure: true };
+    default: return { secure: false };
+  }
+}
 
 function env(name, def) {
   const v = process.env[name];
@@ -117,7 +131,7 @@ async function main() {
     store,
     resave: false,
     saveUninitialized: false,
-    cookie: { maxAge, httpOnly: true, sameSite: 'lax', path: '/' },
+    cookie: { maxAge, httpOnly: true, sameSite: 'lax', path: '/', ...cookieSecure() },
     ...(env('GENID', '') === 'odd' ? { genid: () => ID_ODD_CHARS + crypto.randomBytes(12).toString('base64url') } : {}),
   }));
 
