@@ -26,4 +26,10 @@ var (
 	// ErrConflict reports a conditional save against a record that another
 	// writer changed after it was loaded (see ConditionalStore).
 	ErrConflict = errors.New("session: record changed since it was loaded")
+	// ErrUnavailable reports a store that cannot serve now but may soon: its
+	// server is shutting down, starting up, loading its data or failing
+	// over, or the connection to it broke. Stores wrap it beside their
+	// driver's error, so a caller can answer "try again" (the middleware's
+	// 503) without knowing the driver.
+	ErrUnavailable = errors.New("session: store unavailable")
 )

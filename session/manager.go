@@ -117,6 +117,9 @@ type Manager struct {
 	iter    Iterator
 	users   UserIndex
 	pinger  Pinger
+	// linked remembers recent user links, so that reads of a session
+	// another application wrote do not link it again (see linkForeign).
+	linked linkMemo
 }
 
 // New checks cfg, applies its defaults and returns a Manager. It discovers

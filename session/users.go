@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -25,6 +26,9 @@ func (m *Manager) link(ctx context.Context, user, id string, exp time.Time) {
 	start := m.start()
 	err := m.users.LinkUser(ctx, user, id, exp)
 	m.observe(ctx, OpUsers, id, start, err)
+	if err == nil {
+		m.linked.add(user, id, exp)
+	}
 }
 
 func (m *Manager) unlink(ctx context.Context, user, id string) {
@@ -35,6 +39,78 @@ func (m *Manager) unlinkKey(ctx context.Context, user, id string) {
 	start := m.start()
 	err := m.users.UnlinkUser(ctx, user, id)
 	m.observe(ctx, OpUsers, id, start, err)
+	m.linked.remove(user, id)
+}
+
+// linkForeign links a session that another application wrote, and that
+// therefore no user index holds, when it is read: "log out everywhere" then
+// finds it. The link is made to last TouchInterval past the session's
+// expiry, and remembered, so later reads cost no store call, as reads of a
+// Go session do; the session is linked again only once the other
+// application has extended it past the link (by more than TouchInterval,
+// the cadence at which Go touches its own sessions), so the link outlives
+// the session by at most TouchInterval and never ends before it while Go
+// reads it. Each process links such a session once, and then at that
+// cadence.
+func (m *Manager) linkForeign(ctx context.Context, user, id string, exp time.Time) {
+	if m.linked.covers(user, id, exp) {
+		return
+	}
+	m.link(ctx, user, id, exp.Add(max(m.cfg.TouchInterval, 0)))
+}
+
+// linkMemoSize bounds linkMemo: two generations of this many links (about
+// 100 bytes each). Past it the oldest generation is forgotten, and a session
+// read again after that is linked again: one store call.
+const linkMemoSize = 8192
+
+// linkMemo remembers, for recent (user, session) links, the expiry the link
+// was made with. Its zero value is ready to use; it is safe for concurrent
+// use.
+type linkMemo struct {
+	mu        sync.Mutex
+	cur, prev map[linkKey]int64 // link expiry, Unix ms
+}
+
+type linkKey struct{ user, id string }
+
+// covers reports whether a link of (user, id) was made with an expiry no
+// earlier than exp.
+func (l *linkMemo) covers(user, id string, exp time.Time) bool {
+	k := linkKey{user, id}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	at, ok := l.cur[k]
+	if !ok {
+		if at, ok = l.prev[k]; ok {
+			l.put(k, at)
+		}
+	}
+	return ok && exp.UnixMilli() <= at
+}
+
+func (l *linkMemo) add(user, id string, exp time.Time) {
+	l.mu.Lock()
+	l.put(linkKey{user, id}, exp.UnixMilli())
+	l.mu.Unlock()
+}
+
+// put records k; the caller holds l.mu.
+func (l *linkMemo) put(k linkKey, at int64) {
+	if l.cur == nil || len(l.cur) >= linkMemoSize {
+		l.prev, l.cur = l.cur, make(map[linkKey]int64, 64)
+	}
+	if old, ok := l.cur[k]; !ok || at > old {
+		l.cur[k] = at
+	}
+}
+
+func (l *linkMemo) remove(user, id string) {
+	k := linkKey{user, id}
+	l.mu.Lock()
+	delete(l.cur, k)
+	delete(l.prev, k)
+	l.mu.Unlock()
 }
 
 // UserSessions returns the live sessions of user. The store must implement
