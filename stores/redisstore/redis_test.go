@@ -86,10 +86,6 @@ func TestConformance(t *testing.T) {
 		}
 		return p.(*redistest.Proxy).Stall()
 	}
-	// TODO(merge): drop this opt-out once the change that hands each call
-	// off so that it returns when its context ends (faults-ops) is merged;
-	// with it every stall case passes.
-	h.Skip["stall"] = "go-redis keeps waiting for a reply after the context is cancelled; the store's fix is on another branch"
 	conformance.Run(t, h)
 }
 
