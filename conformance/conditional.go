@@ -20,26 +20,24 @@ import (
 // groups skipped with the reason: the Manager then saves with a plain Save,
 // the last writer wins and an in-flight request can write an ended session
 // back, as with any store that cannot compare before it writes.
-func runConditional(t *testing.T, h Harness) {
-	s := newSuite(h)
-	groups := []struct {
-		name  string
-		cases []condCase
-	}{
-		{"conditional", s.conditionalCases()},
-		{"manager-races", s.raceCases()},
-	}
-	for _, g := range groups {
+func (s *suite) runConditional(t *testing.T) {
+	for _, g := range s.conditionalGroups() {
 		t.Run(g.name, func(t *testing.T) {
 			t.Parallel()
+			s.optOut(t)
 			for _, c := range g.cases {
 				t.Run(c.name, func(t *testing.T) {
 					t.Parallel()
-					st := h.New(t)
+					s.optOut(t)
+					st := s.h.New(t)
+					if st == nil {
+						t.Fatal("conformance: Harness.New returned a nil store")
+					}
 					cs, ok := st.(session.ConditionalStore)
 					if !ok {
 						t.Skipf("%T does not implement session.ConditionalStore: the Manager saves it with plain Saves (last writer wins, an in-flight request can re-create an ended session), so the write model is not checked", st)
 					}
+					defer recovered(t)
 					c.run(t, cs)
 				})
 			}
@@ -50,6 +48,29 @@ func runConditional(t *testing.T, h Harness) {
 type condCase struct {
 	name string
 	run  func(t *testing.T, st session.ConditionalStore)
+}
+
+type condGroup struct {
+	name  string
+	cases []condCase
+}
+
+func (s *suite) conditionalGroups() []condGroup {
+	return []condGroup{
+		{"conditional", s.conditionalCases()},
+		{"manager-races", s.raceCases()},
+	}
+}
+
+// conditionalNames adds the groups' area/case names to all, for
+// Harness.Skip.
+func (s *suite) conditionalNames(all map[string]bool) {
+	for _, g := range s.conditionalGroups() {
+		all[g.name] = true
+		for _, c := range g.cases {
+			all[g.name+"/"+c.name] = true
+		}
+	}
 }
 
 func (s *suite) conditionalCases() []condCase {

@@ -48,6 +48,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/sessionkit/sessionkit/codecs/jsoncodec"
 	"github.com/sessionkit/sessionkit/middleware"
 	"github.com/sessionkit/sessionkit/session"
 )
@@ -96,8 +97,10 @@ type Protection struct {
 	onError func(http.ResponseWriter, *http.Request, error)
 }
 
-// New checks cfg and returns a Protection. It refuses a Key the session
-// reserves (see session.CheckKey).
+// New checks cfg and returns a Protection. It refuses a Key the JSON codec
+// reserves (jsoncodec.Codec.CheckKey: the keys express-session drops): that
+// codec reserves the most keys, so a Key it accepts every codec of this
+// module accepts.
 func New(cfg Config) (*Protection, error) {
 	p := &Protection{session: cfg.Session, key: cfg.Key, field: cfg.Field, header: cfg.Header, onError: cfg.ErrorHandler}
 	if p.session == nil {
@@ -106,7 +109,7 @@ func New(cfg Config) (*Protection, error) {
 	if p.key == "" {
 		p.key = "_csrf"
 	}
-	if err := session.CheckKey(p.key); err != nil {
+	if err := jsoncodec.New().CheckKey(p.key); err != nil {
 		return nil, fmt.Errorf("csrf: Config.Key: %w", err)
 	}
 	if p.field == "" {

@@ -1,7 +1,3 @@
-// Package interop tests that a Go service using sessionkit and a Node app
-// using express-session share sessions in both directions, against the real
-// npm packages (express, express-session, connect-pg-simple, connect-redis)
-// pinned by node/package-lock.json. scripts/test installs them with npm ci.
 package interop
 
 import (
@@ -22,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sessionkit/sessionkit/express"
 	"github.com/sessionkit/sessionkit/middleware"
 	"github.com/sessionkit/sessionkit/session"
 )
@@ -47,16 +44,18 @@ func unavailable(t testing.TB, what, hint string) {
 // nodeModules lists the packages server.js loads.
 var nodeModules = []string{"express", "express-session", "connect-pg-simple", "pg", "connect-redis", "redis"}
 
-// requireNode checks that node and the pinned packages are installed.
+// requireNode checks that node and the packages of nodePackages() are
+// installed.
 func requireNode(t testing.TB) string {
 	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
 		unavailable(t, "node is not installed", "install Node.js (18.19 or later) to run the interop tests")
 	}
+	dir := nodePackages()
 	for _, m := range nodeModules {
-		if _, err := os.Stat(filepath.Join("node", "node_modules", m, "package.json")); err != nil {
-			unavailable(t, "interop/node/node_modules lacks "+m, "run scripts/test (it runs npm ci in interop/node)")
+		if _, err := os.Stat(filepath.Join(dir, "node_modules", m, "package.json")); err != nil {
+			unavailable(t, "interop/"+dir+"/node_modules lacks "+m, "run scripts/test (it runs npm ci in interop/"+dir+")")
 		}
 	}
 	return node
@@ -130,6 +129,11 @@ func launchNode(t testing.TB, env map[string]string) *pendingNode {
 	cmd := exec.Command(node, "server.js")
 	cmd.Dir = "node"
 	cmd.Env = os.Environ()
+	pkgs, err := filepath.Abs(nodePackages())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Env = append(cmd.Env, "NODE_PACKAGES="+pkgs)
 	for _, k := range []string{"PORT", "STORE", "DATABASE_URL", "PG_SCHEMA", "PG_TABLE", "PGOPTIONS",
 		"REDIS_URL", "REDIS_PREFIX", "SECRETS", "COOKIE_MAX_AGE", "DISABLE_TOUCH", "GENID", "NODE_ENV"} {
 		cmd.Env = append(cmd.Env, k+"=")
@@ -149,7 +153,7 @@ func launchNode(t testing.TB, env map[string]string) *pendingNode {
 		_ = cmd.Process.Kill()
 		<-p.done
 		if t.Failed() {
-			t.Logf("node server.js output:\n%s", out.String())
+			t.Logf("node server.js (packages of interop/%s) output:\n%s", nodePackages(), out.String())
 		}
 	})
 	return p
@@ -230,9 +234,9 @@ func goApp(t testing.TB, cfg session.Config, secrets ...string) *httptest.Server
 // goAppManager is goApp, also returning the Manager behind it.
 func goAppManager(t testing.TB, cfg session.Config, secrets ...string) (*httptest.Server, *session.Manager) {
 	t.Helper()
-	mw, err := middleware.Express(cfg, secrets...)
+	mw, err := express.New(cfg, secrets...)
 	if err != nil {
-		t.Fatalf("middleware.Express: %v", err)
+		t.Fatalf("express.New: %v", err)
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
@@ -479,7 +483,7 @@ func (b *browser) do(method, url string, body any) response {
 	case b.header != "":
 		req.Header.Set("Cookie", b.header)
 	case b.cookie != "":
-		req.Header.Set("Cookie", middleware.ExpressCookieName+"="+b.cookie)
+		req.Header.Set("Cookie", express.CookieName+"="+b.cookie)
 	}
 	resp, err := b.client.Do(req)
 	if err != nil {
@@ -493,7 +497,7 @@ func (b *browser) do(method, url string, body any) response {
 	out := response{Status: resp.StatusCode, Body: data}
 	for _, line := range resp.Header.Values("Set-Cookie") {
 		c, err := http.ParseSetCookie(line)
-		if err != nil || c.Name != middleware.ExpressCookieName {
+		if err != nil || c.Name != express.CookieName {
 			continue
 		}
 		out.SetCookie = append(out.SetCookie, line)
@@ -525,7 +529,7 @@ func (b *browser) login(app, user string) string {
 		b.t.Fatalf("POST %s/login: body %s: %v", app, r.Body, err)
 	}
 	if b.cookie == "" {
-		b.t.Fatalf("POST %s/login set no %s cookie", app, middleware.ExpressCookieName)
+		b.t.Fatalf("POST %s/login set no %s cookie", app, express.CookieName)
 	}
 	return out.SessionID
 }

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sessionkit/sessionkit/express"
 	"github.com/sessionkit/sessionkit/internal/pgtest"
 	"github.com/sessionkit/sessionkit/middleware"
 	"github.com/sessionkit/sessionkit/session"
@@ -132,7 +133,7 @@ func BenchmarkHTTPExpress(b *testing.B) {
 
 // benchGoApp serves the benchmark's routes through the express preset.
 func benchGoApp(b *testing.B, store session.Store) string {
-	mw, err := middleware.Express(session.Config{Store: store}, secretNew)
+	mw, err := express.New(session.Config{Store: store}, secretNew)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -188,7 +189,7 @@ func benchLogin(b *testing.B, client *http.Client, app, user string) string {
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, resp.Body)
 	for _, c := range resp.Cookies() {
-		if c.Name == middleware.ExpressCookieName && resp.StatusCode == 200 {
+		if c.Name == express.CookieName && resp.StatusCode == 200 {
 			return c.Value
 		}
 	}
@@ -210,7 +211,7 @@ func drive(b *testing.B, client *http.Client, method, url string, cookies []stri
 					b.Error(err)
 					return
 				}
-				req.Header.Set("Cookie", middleware.ExpressCookieName+"="+cookies[i%len(cookies)])
+				req.Header.Set("Cookie", express.CookieName+"="+cookies[i%len(cookies)])
 				resp, err := client.Do(req)
 				if err != nil {
 					b.Error(err)

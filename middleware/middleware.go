@@ -4,10 +4,12 @@
 // commits it before the response's first byte and writes the cookie.
 //
 // The cookie is signed exactly as express-session signs it, so a Go service
-// and an Express application can share sessions (see Express). The
-// signature is checked before the store is consulted, and the store is read
-// only when the handler uses the session: a forged cookie, or a request that
-// never touches its session, costs no store call.
+// and an Express application can share sessions (package express is the
+// preset that does it). The middleware imports no codec: the Manager's
+// decides the stored format. The signature is checked before the store is
+// consulted, and the store is read only when the handler uses the session:
+// a forged cookie, or a request that never touches its session, costs no
+// store call.
 //
 // Several middlewares can serve one request, each with its own cookie name
 // and store (say long-lived preferences and a short login session): each
@@ -27,11 +29,10 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/sessionkit/sessionkit/codecs/jsoncodec"
 	"github.com/sessionkit/sessionkit/session"
 )
 
-// MinSecretLen is the shortest secret New accepts, in bytes.
+// MinSecretLen is the shortest secret New accepts to sign with, in bytes.
 const MinSecretLen = 32
 
 // Config configures a Middleware.
@@ -43,8 +44,12 @@ type Config struct {
 	// Secrets sign and verify the cookie. The first signs; a cookie signed
 	// with any of them is accepted, so a secret can be rotated by putting
 	// the new one first and removing the old one once its cookies have
-	// expired. Required: each must be at least MinSecretLen bytes, and
-	// there is no built-in fallback.
+	// expired. Required, with no built-in fallback: the first must be at
+	// least MinSecretLen bytes. The others may be shorter (not empty), so
+	// that Go can join an Express fleet that signs with a short secret
+	// without logging everyone out: they only ever verify, and New logs a
+	// warning naming the rotation path (Node and Go both on [new long, old
+	// short], then drop the short one).
 	Secrets []string
 
 	// ErrorHandler writes the response when the session cannot be
@@ -113,8 +118,8 @@ type Config struct {
 }
 
 // Middleware reads, verifies, commits and writes session cookies (and
-// header tokens). Create
-// one with New or Express; it is safe for concurrent use.
+// header tokens). Create one with New (or express.New); it is safe for
+// concurrent use.
 type Middleware struct {
 	mgr        *session.Manager
 	keys       *keyring
@@ -132,10 +137,9 @@ type Middleware struct {
 }
 
 // New checks cfg and returns a Middleware. It refuses a missing Manager, a
-// missing or short secret, and cookie settings that browsers reject or that
-// defeat the cookie's protection: SameSite=None or Partitioned without
-// Secure, a "__Secure-" name without Secure, and a "__Host-" name without
-// Secure, with a Domain or with a Path other than "/".
+// missing or short first secret, and an empty secret. The cookie settings
+// are the Manager's, which session.New checked: it refuses those that
+// browsers reject or that defeat the cookie's protection.
 func New(cfg Config) (*Middleware, error) {
 	if cfg.Manager == nil {
 		return nil, errors.New("middleware: Config.Manager is required")
@@ -143,15 +147,20 @@ func New(cfg Config) (*Middleware, error) {
 	if len(cfg.Secrets) == 0 {
 		return nil, fmt.Errorf("middleware: Config.Secrets is empty; give at least one random secret of %d bytes or more (for example from SESSION_SECRET)", MinSecretLen)
 	}
-	for i, s := range cfg.Secrets {
-		if len(s) < MinSecretLen {
-			return nil, fmt.Errorf("middleware: Config.Secrets[%d] is %d bytes; secrets must be at least %d random bytes", i, len(s), MinSecretLen)
+	if n := len(cfg.Secrets[0]); n < MinSecretLen {
+		return nil, fmt.Errorf("middleware: Config.Secrets[0] is %d bytes; the first secret signs every cookie and must be at least %d random bytes (a shorter secret of an existing Express fleet may follow it, to verify that fleet's cookies)", n, MinSecretLen)
+	}
+	var short []int
+	for i, s := range cfg.Secrets[1:] {
+		switch {
+		case s == "":
+			return nil, fmt.Errorf("middleware: Config.Secrets[%d] is empty", i+1)
+		case len(s) < MinSecretLen:
+			short = append(short, i+1)
 		}
 	}
+	// session.New checked the cookie options.
 	o := cfg.Manager.Config().Cookie
-	if err := checkCookie(o); err != nil {
-		return nil, err
-	}
 	tok, err := newTokenSpec(cfg)
 	if err != nil {
 		return nil, err
@@ -179,31 +188,12 @@ func New(cfg Config) (*Middleware, error) {
 	if m.onError == nil {
 		m.onError = m.defaultError
 	}
+	if len(short) > 0 {
+		m.log.Warn(fmt.Sprintf("middleware: Config.Secrets%v shorter than %d bytes: accepted to verify existing cookies, never to sign. "+
+			"Rotation path: run the Node apps (express-session's secret) and Go both on [new long, old short]; once every cookie signed with "+
+			"the short secret has expired (its maxAge after it was last sent), remove the short secret from both", short, MinSecretLen))
+	}
 	return m, nil
-}
-
-func checkCookie(o session.CookieOptions) error {
-	if !validToken(o.Name) {
-		return fmt.Errorf("middleware: cookie name %q is not a valid cookie name", o.Name)
-	}
-	if !validAttr(o.Path) || !strings.HasPrefix(o.Path, "/") {
-		return fmt.Errorf("middleware: cookie path %q must start with '/' and hold no ';' or control characters", o.Path)
-	}
-	if !validAttr(o.Domain) || strings.ContainsAny(o.Domain, " ,") {
-		return fmt.Errorf("middleware: cookie domain %q is not a valid domain", o.Domain)
-	}
-	lower := strings.ToLower(o.Name)
-	switch {
-	case o.SameSite == "none" && !o.Secure:
-		return errors.New("middleware: cookie SameSite=None requires Secure; browsers reject it otherwise")
-	case o.Partitioned && !o.Secure:
-		return errors.New("middleware: a Partitioned cookie requires Secure; browsers reject it otherwise")
-	case strings.HasPrefix(lower, "__secure-") && !o.Secure:
-		return fmt.Errorf("middleware: cookie %q: a __Secure- name requires Secure", o.Name)
-	case strings.HasPrefix(lower, "__host-") && (!o.Secure || o.Domain != "" || o.Path != "/"):
-		return fmt.Errorf("middleware: cookie %q: a __Host- name requires Secure, no Domain and Path \"/\"", o.Name)
-	}
-	return nil
 }
 
 // Manager returns the Manager the middleware commits to.
@@ -354,38 +344,18 @@ func (m *Middleware) defaultError(w http.ResponseWriter, r *http.Request, err er
 }
 
 // Unavailable reports whether err means that the session store could not
-// be reached in time (a context error, a closed store, a network failure),
-// as opposed to a fault such as a value that cannot be encoded. The default
-// ErrorHandler answers 503 for these and 500 for the rest.
+// serve in time (a context error, a closed store, a network failure, or what
+// a store reports as session.ErrUnavailable: a server shutting down,
+// starting up or failing over), as opposed to a fault such as a value that
+// cannot be encoded. The default ErrorHandler answers 503 for these, which a
+// load balancer may retry, and 500 for the rest.
 func Unavailable(err error) bool {
 	var ne net.Error
-	return errors.Is(err, context.Canceled) ||
+	return errors.Is(err, session.ErrUnavailable) ||
+		errors.Is(err, context.Canceled) ||
 		errors.Is(err, context.DeadlineExceeded) ||
 		errors.Is(err, session.ErrClosed) ||
 		errors.Is(err, syscall.ECONNREFUSED) ||
 		errors.Is(err, syscall.ECONNRESET) ||
 		errors.As(err, &ne)
-}
-
-// ExpressCookieName is the cookie name express-session uses by default.
-const ExpressCookieName = "connect.sid"
-
-// Express returns a Middleware that shares sessions with an express-session
-// application: cfg.Codec defaults to the express-session JSON codec
-// (codecs/jsoncodec) and cfg.Cookie.Name to "connect.sid"; the Manager is built
-// from cfg. Pass the Express app's secrets, newest first (express-session
-// also signs with the first). The other Config fields take their defaults;
-// build with session.New and New to set them.
-func Express(cfg session.Config, secrets ...string) (*Middleware, error) {
-	if cfg.Codec == nil {
-		cfg.Codec = jsoncodec.New()
-	}
-	if cfg.Cookie.Name == "" {
-		cfg.Cookie.Name = ExpressCookieName
-	}
-	mgr, err := session.New(cfg)
-	if err != nil {
-		return nil, err
-	}
-	return New(Config{Manager: mgr, Secrets: secrets})
 }

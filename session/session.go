@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -27,7 +28,12 @@ type Session struct {
 	loaded bool   // the record was loaded (or there was none to load)
 	// loadErr is a failed load: no change may be saved over a record that
 	// could not be read.
-	loadErr    error
+	loadErr error
+	// refused: a change was attempted after the load failed. The handler
+	// may have ignored the error (as the README's example does), so the
+	// commit fails and the response goes to the error handler instead of
+	// a 200 that saved nothing.
+	refused    bool
 	isNew      bool      // no stored record backs this session
 	storedExp  time.Time // the record's expiry as loaded
 	loadedAt   time.Time // when the record was loaded: the request's activity time
@@ -106,7 +112,7 @@ func (s *Session) SetIdleTimeout(d time.Duration) error {
 	ms := d.Milliseconds()
 	s.state.Cookie.OriginalMaxAge = &ms
 	s.idle = &ms
-	s.markDirty("cookie")
+	s.markDirty(lifetimeKey)
 	return nil
 }
 
@@ -131,7 +137,7 @@ func (s *Session) ensureLoaded() error {
 				if st.Created.IsZero() && s.userAtLoad != "" && s.m.users != nil {
 					// Written by another application, which kept no
 					// user index: link it, so revoking the user finds it.
-					s.m.link(s.ctx, s.userAtLoad, s.id, exp)
+					s.m.linkForeign(s.ctx, s.userAtLoad, s.id, exp)
 				}
 				return nil
 			}
@@ -156,7 +162,11 @@ func (s *Session) writable() error {
 		s.m.log.LogAttrs(s.ctx, slog.LevelError, "session changed after the response was committed; change not saved")
 		return ErrCommitted
 	}
-	return s.ensureLoaded()
+	if err := s.ensureLoaded(); err != nil {
+		s.refused = true
+		return err
+	}
+	return nil
 }
 
 func (s *Session) markDirty(key string) {
@@ -207,10 +217,10 @@ func (s *Session) CreatedAt() (time.Time, error) {
 }
 
 // Put sets key to value. value must be encodable by the Manager's codec;
-// the error for one that is not comes from Commit. Reserved keys are refused
-// with ErrReserved.
+// the error for one that is not comes from Commit. The empty key, and the
+// keys the codec reserves (see KeyChecker), are refused with ErrReserved.
 func (s *Session) Put(key string, value any) error {
-	if err := CheckKey(key); err != nil {
+	if err := checkKey(s.m.codec, key); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -349,6 +359,17 @@ func userOf(values map[string]any, key string) string {
 		return ""
 	}
 	if r, ok := v.(Raw); ok {
+		// A number keeps the text its writer gave it: a Node app's 2**60 is
+		// 1152921504606847000, which float64 would print as …6976, and
+		// PostgreSQL's sess ->> 'user_id' reads the text too.
+		var s string
+		if r.DecodeTo(&s) == nil {
+			return s
+		}
+		var n json.Number
+		if r.DecodeTo(&n) == nil {
+			return n.String()
+		}
 		var x any
 		if r.DecodeTo(&x) != nil {
 			return ""
@@ -360,8 +381,14 @@ func userOf(values map[string]any, key string) string {
 		return u
 	case nil:
 		return ""
-	case float64:
-		return fmt.Sprintf("%.0f", u)
+	case float64, float32:
+		// As JSON (and JavaScript) write it, so that the user read back
+		// from the stored document is the same.
+		b, err := json.Marshal(u)
+		if err != nil {
+			return fmt.Sprint(u)
+		}
+		return string(b)
 	default:
 		return fmt.Sprint(u)
 	}
@@ -373,16 +400,19 @@ func userOf(values map[string]any, key string) string {
 //
 // An unmodified session is not written; one whose idle expiry has fallen
 // behind by Config.TouchInterval is touched. A session whose record could not
-// be loaded is never written over.
+// be loaded is never written over; when a change to it was attempted, Commit
+// returns the load's error, so the request fails even if its handler ignored
+// the error of Put.
 //
 // When the store implements ConditionalStore, a loaded session is saved only
 // over the record it loaded: if another request changed the record since,
 // Commit reloads it, applies this request's own changes on top (the keys it
-// put or deleted, its Update functions run again, its lifetime) and tries again, up to Config.ConflictRetries
-// times, then returns an error wrapping ErrConflict. If the record is gone
-// (destroyed, revoked, renewed away, expired), Commit writes nothing, drops
-// the changes and returns ErrEnded with CookieKeep: the response that ended
-// the session already told the browser.
+// put or deleted, its Update functions run again, its lifetime) and tries
+// again, up to Config.ConflictRetries times, then returns an error wrapping
+// ErrConflict. If the record is gone (destroyed, revoked, renewed away,
+// expired), Commit writes nothing, drops the changes and returns ErrEnded
+// with CookieKeep: the response that ended the session already told the
+// browser.
 func (m *Manager) Commit(ctx context.Context, s *Session) (CommitResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -394,7 +424,7 @@ func (m *Manager) Commit(ctx context.Context, s *Session) (CommitResult, error) 
 		return CommitResult{}, nil
 	}
 	if s.loadErr != nil {
-		if len(s.dirty) > 0 || s.renew || s.destroyed {
+		if s.refused || len(s.dirty) > 0 || s.renew || s.destroyed {
 			return CommitResult{}, fmt.Errorf("session: not saved, the record could not be loaded: %w", s.loadErr)
 		}
 		return CommitResult{}, nil
@@ -489,23 +519,24 @@ func (m *Manager) touchSession(ctx context.Context, s *Session, now time.Time, u
 // browser-session cookie; a new one gets the configured kind.
 func (m *Manager) fillCookie(c *Cookie, browser bool, idle time.Duration, exp time.Time) {
 	o := m.cfg.Cookie
-	*c = Cookie{Path: o.Path, Domain: o.Domain, Priority: o.Priority}
+	*c = Cookie{Path: o.Path, Domain: o.Domain, Priority: string(o.Priority)}
 	if !browser {
 		ms := idle.Milliseconds()
 		e := exp.UTC()
 		c.OriginalMaxAge, c.Expires = &ms, &e
 	}
-	if o.Secure {
-		c.Secure = ptr(true)
-	}
+	// express-session stores secure whenever the app sets the option (true,
+	// false, or 'auto' resolved per request), and Secure is always set here.
+	// A Node app that leaves it unset stores none, which it reads as false.
+	c.Secure = ptr(o.Secure)
 	if !o.ScriptAccessible {
 		c.HTTPOnly = ptr(true)
 	}
 	if o.Partitioned {
 		c.Partitioned = ptr(true)
 	}
-	if o.SameSite != "off" {
-		c.SameSite = o.SameSite
+	if o.SameSite != SameSiteOff {
+		c.SameSite = string(o.SameSite)
 	}
 }
 

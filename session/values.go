@@ -162,7 +162,7 @@ func flashesOf(v any, ok bool) map[string][]string {
 // Stores without session.ConditionalStore cannot detect a concurrent
 // change: there Update is Get, fn, Put, and the last commit wins.
 func Update[T any](s *Session, key string, fn func(T) T) error {
-	if err := CheckKey(key); err != nil {
+	if err := checkKey(s.m.codec, key); err != nil {
 		return err
 	}
 	if fn == nil {

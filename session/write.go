@@ -71,7 +71,7 @@ func (s *Session) reapply(fresh *State) error {
 		fresh.Values = map[string]any{}
 	}
 	for k := range s.dirty {
-		if k == cookieKey {
+		if k == lifetimeKey {
 			continue
 		}
 		if fns, ok := s.updates[k]; ok {
@@ -101,9 +101,9 @@ func (s *Session) reapply(fresh *State) error {
 	return nil
 }
 
-// cookieKey marks a lifetime change in Session.dirty; it is a reserved
-// value key, so no value can be stored under it.
-const cookieKey = "cookie"
+// lifetimeKey marks a lifetime change (SetIdleTimeout) in Session.dirty: the
+// empty key, which no value can have under any codec.
+const lifetimeKey = ""
 
 // prepare readies s.state for a save at now and encodes it. ok is false
 // when the session is already past its deadline and must not be saved.
@@ -322,7 +322,14 @@ func (m *Manager) insertNew(ctx context.Context, s *Session, data []byte, exp ti
 	return "", errors.New("session: insert: every new ID drawn was already taken; is the random source broken?")
 }
 
+// loadVersion, insert and replace call the ConditionalStore under the
+// record's key (the ID, or its hash with Config.IDHashKey), as load and save
+// do.
 func (m *Manager) loadVersion(ctx context.Context, id string) ([]byte, time.Time, []byte, bool, error) {
+	if !storableID(id) {
+		return nil, time.Time{}, nil, false, nil
+	}
+	id = m.key(id)
 	start := m.start()
 	data, exp, ver, found, err := m.cond.LoadVersion(ctx, id)
 	m.observe(ctx, OpLoad, id, start, err)
@@ -333,6 +340,7 @@ func (m *Manager) loadVersion(ctx context.Context, id string) ([]byte, time.Time
 }
 
 func (m *Manager) insert(ctx context.Context, id string, data []byte, exp time.Time) (bool, error) {
+	id = m.key(id)
 	start := m.start()
 	ok, err := m.cond.Insert(ctx, id, data, exp)
 	m.observe(ctx, OpSave, id, start, err)
@@ -345,6 +353,7 @@ func (m *Manager) insert(ctx context.Context, id string, data []byte, exp time.T
 // replace calls Replace; a conflict or a missing record is an outcome, not
 // a store failure, and is neither logged nor counted as an error.
 func (m *Manager) replace(ctx context.Context, id string, data []byte, exp time.Time, ver []byte) error {
+	id = m.key(id)
 	start := m.start()
 	err := m.cond.Replace(ctx, id, data, exp, ver)
 	if errors.Is(err, ErrConflict) || errors.Is(err, ErrNotFound) {

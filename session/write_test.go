@@ -37,7 +37,7 @@ func (e *events) get(ev session.Event) int64 {
 // plain hides the store's ConditionalStore capability.
 type plain struct{ session.Store }
 
-func newManager(t *testing.T, st session.Store, cfg session.Config) *session.Manager {
+func newCondManager(t *testing.T, st session.Store, cfg session.Config) *session.Manager {
 	t.Helper()
 	cfg.Store, cfg.Codec = st, jsoncodec.New()
 	m, err := session.New(cfg)
@@ -68,7 +68,7 @@ func TestCreatedCountsSessionRecreatedAfterDestroy(t *testing.T) {
 				st = plain{mem}
 			}
 			ev := &events{}
-			m := newManager(t, st, session.Config{Metrics: ev})
+			m := newCondManager(t, st, session.Config{Metrics: ev})
 			s := m.Open(context.Background(), "")
 			_ = s.Put("user_id", "ana")
 			id := commit(t, m, s).ID
@@ -113,7 +113,7 @@ func TestConflictRetriesAreBounded(t *testing.T) {
 	t.Cleanup(func() { mem.Close() })
 	st := &alwaysConflict{Store: mem}
 	ev := &events{}
-	m := newManager(t, st, session.Config{ConflictRetries: 3, Metrics: ev})
+	m := newCondManager(t, st, session.Config{ConflictRetries: 3, Metrics: ev})
 	s := m.Open(context.Background(), "")
 	_ = s.Put("n", 1)
 	id := commit(t, m, s).ID
@@ -134,7 +134,7 @@ func TestEndedIsVisible(t *testing.T) {
 	mem := memstore.New()
 	t.Cleanup(func() { mem.Close() })
 	ev := &events{}
-	m := newManager(t, mem, session.Config{Metrics: ev})
+	m := newCondManager(t, mem, session.Config{Metrics: ev})
 	s := m.Open(context.Background(), "")
 	_ = s.Put("n", 1)
 	id := commit(t, m, s).ID
@@ -161,7 +161,7 @@ func TestEndedIsVisible(t *testing.T) {
 func TestReapplyFlashesAndLifetime(t *testing.T) {
 	mem := memstore.New()
 	t.Cleanup(func() { mem.Close() })
-	m := newManager(t, mem, session.Config{})
+	m := newCondManager(t, mem, session.Config{})
 	ctx := context.Background()
 	s := m.Open(ctx, "")
 	_ = session.AddFlash(s, "info", "one")
@@ -224,7 +224,7 @@ func TestStaleErrorSparesTheReload(t *testing.T) {
 	mem := memstore.New()
 	t.Cleanup(func() { mem.Close() })
 	st := &staleStore{Store: mem}
-	m := newManager(t, st, session.Config{})
+	m := newCondManager(t, st, session.Config{})
 	s := m.Open(context.Background(), "")
 	_ = s.Put("a", 1)
 	id := commit(t, m, s).ID
