@@ -239,3 +239,46 @@ func TestStaleErrorSparesTheReload(t *testing.T) {
 		t.Fatalf("a = %d, %v; want 2", n, err)
 	}
 }
+
+// With Config.IDHashKey the conditional calls use the hashed key, as the
+// plain ones do: a conflict merges, an ended session stays ended, and no
+// record is ever written under the raw ID.
+func TestConditionalWithHashedIDs(t *testing.T) {
+	mem := memstore.New()
+	t.Cleanup(func() { mem.Close() })
+	key := []byte("0123456789abcdef0123456789abcdef")
+	m := newCondManager(t, mem, session.Config{IDHashKey: key})
+	ctx := context.Background()
+	s := m.Open(ctx, "")
+	_ = s.Put("n", 1)
+	id := commit(t, m, s).ID
+
+	a, b := m.Open(ctx, id), m.Open(ctx, id)
+	_ = a.Put("a", true)
+	_ = b.Put("b", true)
+	commit(t, m, b)
+	commit(t, m, a) // conflicts, reloads under the hashed key, merges
+	c := m.Open(ctx, id)
+	for _, k := range []string{"a", "b"} {
+		if v, err := session.Get[bool](c, k); err != nil || !v {
+			t.Fatalf("%s = %v, %v; want both requests' keys kept", k, v, err)
+		}
+	}
+	if _, _, found, _ := mem.Load(ctx, id); found {
+		t.Fatal("a record was written under the raw ID")
+	}
+	if _, _, found, _ := mem.Load(ctx, session.HashID(key, id)); !found {
+		t.Fatal("no record under the hashed ID")
+	}
+
+	d := m.Open(ctx, id)
+	_, _ = d.Keys()
+	_ = mem.Delete(ctx, session.HashID(key, id)) // revoked elsewhere
+	_ = d.Put("late", 1)
+	if _, err := m.Commit(ctx, d); !errors.Is(err, session.ErrEnded) {
+		t.Fatalf("Commit over a deleted record = %v; want ErrEnded", err)
+	}
+	if _, _, found, _ := mem.Load(ctx, session.HashID(key, id)); found {
+		t.Fatal("the deleted session was written back")
+	}
+}
