@@ -42,6 +42,9 @@ func (s *Store) Insert(ctx context.Context, id string, data []byte, expiresAt ti
 // Replace stores a copy of data over the live record under id while its
 // version is still version.
 func (s *Store) Replace(ctx context.Context, id string, data []byte, expiresAt time.Time, version []byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if len(version) != 8 {
 		return fmt.Errorf("memstore: replace: %w: a version of %d bytes was never issued by this store", session.ErrConflict, len(version))
 	}

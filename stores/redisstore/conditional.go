@@ -80,8 +80,7 @@ func (s *Store) Insert(ctx context.Context, id string, data []byte, expiresAt ti
 		data = []byte{}
 	}
 	cmd := redis.NewStatusCmd(ctx, "set", s.prefix+id, data, "pxat", expiresAt.UnixMilli(), "nx")
-	_ = s.client.Process(ctx, cmd)
-	switch err := cmd.Err(); {
+	switch err := s.do(ctx, func() error { return s.client.Process(ctx, cmd) }); {
 	case err == redis.Nil:
 		return false, nil
 	case err != nil:
@@ -102,8 +101,17 @@ func (s *Store) Replace(ctx context.Context, id string, data []byte, expiresAt t
 	if data == nil {
 		data = []byte{}
 	}
-	n, err := replaceScript.Run(ctx, s.client, []string{s.prefix + id}, sha1Hex(ver), data, expiresAt.UnixMilli()).Int()
-	if err != nil {
+	var n int
+	err := s.do(ctx, func() (err error) {
+		n, err = replaceScript.Run(ctx, s.client, []string{s.prefix + id}, sha1Hex(ver), data, expiresAt.UnixMilli()).Int()
+		return err
+	})
+	switch {
+	case wrongType(err):
+		// Another program's key of another type: no session lives here.
+		s.foreignKey(ctx)
+		return fmt.Errorf("redis: replace: %w", session.ErrNotFound)
+	case err != nil:
 		return s.wrap("replace", err)
 	}
 	switch n {
