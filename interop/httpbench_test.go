@@ -26,8 +26,10 @@ import (
 // app (express-session + connect-pg-simple, interop/node/server.js) and a Go
 // app on the middleware and pgstore, on one PostgreSQL table, each driven
 // by 32 connections from this process in turn (Go, Express, Go without the
-// conditional saves, then in the reverse order; the best of each is kept). Each side has its own 256 sessions, logged in
-// before the clock starts, and both pools hold 4 connections.
+// conditional saves, then in the reverse order; the best of each is kept).
+// Each side has its own 256 sessions, logged in before the clock starts with
+// the same values (server.js's /login: roles, a user profile, a user ID), and
+// both pools hold 4 connections.
 //
 //   - read: GET /whoami reads the user from the session (nothing written).
 //   - increment: POST /increment adds one to a counter in the session.
@@ -102,14 +104,16 @@ func BenchmarkHTTPExpress(b *testing.B) {
 		}
 	}
 	kept := map[string]int64{}
+	docBytes := map[string]float64{}
 	for _, a := range apps {
 		var sum int64
-		err := pool.QueryRow(ctx, `SELECT coalesce(sum(("sess"->>'views')::bigint), 0) FROM `+store.Table()+
-			` WHERE "sid" = ANY($1)`, sids(b, cookies[a.name])).Scan(&sum)
+		var size float64
+		err := pool.QueryRow(ctx, `SELECT coalesce(sum(("sess"->>'views')::bigint), 0), coalesce(avg(length("sess"::text)), 0) FROM `+
+			store.Table()+` WHERE "sid" = ANY($1)`, sids(b, cookies[a.name])).Scan(&sum, &size)
 		if err != nil {
 			b.Fatal(err)
 		}
-		kept[a.name] = sum
+		kept[a.name], docBytes[a.name] = sum, size
 	}
 	if kept["go"] != answered["go"] {
 		b.Errorf("go: %d increments answered 200, %d kept in the table", answered["go"], kept["go"])
@@ -123,6 +127,10 @@ func BenchmarkHTTPExpress(b *testing.B) {
 	}
 	b.ReportMetric(float64(answered["express"]-kept["express"])/float64(answered["express"])*100, "express-lost-increments-%")
 	b.ReportMetric(float64(answered["go"]-kept["go"])/float64(answered["go"])*100, "go-lost-increments-%")
+	// The stored documents' mean length, which shows that both sides keep
+	// the same values.
+	b.ReportMetric(docBytes["go"], "go-doc-bytes")
+	b.ReportMetric(docBytes["express"], "express-doc-bytes")
 	if rss, ok := rssKiB(pending.cmd.Process.Pid); ok {
 		b.ReportMetric(float64(rss)/1024, "express-rss-MiB")
 	}
@@ -141,15 +149,23 @@ func benchGoApp(b *testing.B, store session.Store) string {
 		Name string `json:"name"`
 	}
 	mux := http.NewServeMux()
+	// POST /login stores what server.js's /login stores (the helpers'
+	// loginProfile and the rest), so both sides load, decode, encode and
+	// write documents of one size.
 	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
 		s := middleware.Get(r)
 		if err := s.Renew(); err != nil {
 			httpError(w, err)
 			return
 		}
-		if err := s.Put("user", user{Name: r.URL.Query().Get("user")}); err != nil {
-			httpError(w, err)
-			return
+		for _, kv := range []struct {
+			k string
+			v any
+		}{{"roles", loginRoles}, {"user", loginProfile(r.URL.Query().Get("user"))}, {"userId", loginUserID}} {
+			if err := s.Put(kv.k, kv.v); err != nil {
+				httpError(w, err)
+				return
+			}
 		}
 		id, _ := s.ID()
 		writeJSON(w, 200, map[string]any{"sessionID": id})
