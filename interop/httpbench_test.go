@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/sessionkit/sessionkit/express"
 	"github.com/sessionkit/sessionkit/internal/pgtest"
 	"github.com/sessionkit/sessionkit/middleware"
@@ -26,7 +28,10 @@ import (
 // app (express-session + connect-pg-simple, interop/node/server.js) and a Go
 // app on the middleware and pgstore, on one PostgreSQL table, each driven
 // by 32 connections from this process in turn (Go, Express, Go without the
-// conditional saves, then in the reverse order; the best of each is kept).
+// conditional saves, the raw floor, then in the reverse order; the best of
+// each is kept). The raw floor (benchRawApp) sends the Go app's statements
+// with pgx and does nothing else, so go-x-raw is what the session layer
+// costs over the database work on whole requests.
 // Each side has its own 256 sessions, logged in before the clock starts with
 // the same values (server.js's /login: roles, a user profile, a user ID), and
 // both pools hold 4 connections.
@@ -63,6 +68,7 @@ func BenchmarkHTTPExpress(b *testing.B) {
 	// The same app with the capability hidden: the unconditional saves of
 	// before the write model, for a before/after figure in one run.
 	plainURL := benchGoApp(b, struct{ session.Store }{store})
+	rawURL := benchRawApp(b, pool, store.Table())
 	nodeURL := pending.wait().URL
 
 	const conns, sessions = 32, 256
@@ -76,11 +82,15 @@ func BenchmarkHTTPExpress(b *testing.B) {
 	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}, Timeout: 30 * time.Second}
 	b.Cleanup(client.CloseIdleConnections)
-	apps := []struct{ name, url string }{{"go", goURL}, {"express", nodeURL}, {"go-plain", plainURL}}
+	apps := []struct{ name, url string }{{"go", goURL}, {"express", nodeURL}, {"go-plain", plainURL}, {"raw", rawURL}}
 	cookies := map[string][]string{}
 	for _, a := range apps {
+		login := a.url
+		if a.name == "raw" {
+			login = goURL // the raw floor has no /login: sessions of its own, made by the Go app
+		}
 		for i := range sessions {
-			cookies[a.name] = append(cookies[a.name], benchLogin(b, client, a.url, fmt.Sprint("u", i)))
+			cookies[a.name] = append(cookies[a.name], benchLogin(b, client, login, fmt.Sprint("u", i)))
 		}
 	}
 
@@ -124,6 +134,8 @@ func BenchmarkHTTPExpress(b *testing.B) {
 		b.ReportMetric(x, "express-"+op+"-rps")
 		b.ReportMetric(g/x, op+"-x-express")
 		b.ReportMetric(best["go-plain/"+op]/x, op+"-plain-x-express")
+		b.ReportMetric(best["raw/"+op]/x, op+"-raw-x-express")
+		b.ReportMetric(g/best["raw/"+op], op+"-go-x-raw")
 	}
 	b.ReportMetric(float64(answered["express"]-kept["express"])/float64(answered["express"])*100, "express-lost-increments-%")
 	b.ReportMetric(float64(answered["go"]-kept["go"])/float64(answered["go"])*100, "go-lost-increments-%")
@@ -192,6 +204,59 @@ func benchGoApp(b *testing.B, store session.Store) string {
 		writeJSON(w, 200, map[string]any{"views": views})
 	})
 	srv := httptest.NewServer(mw.Handler(mux))
+	b.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// benchRawApp serves the floor of the Go app's routes: the same statements
+// sent raw with pgx over the same pool, behind the same signed cookie, and
+// nothing else. GET /whoami is the SELECT LoadVersion sends (its result not
+// decoded); POST /increment is that SELECT and Replace's conditional UPDATE,
+// writing the loaded document back unchanged with a new expiry (no decode,
+// no encode, no Set-Cookie). The SQL is pgstore's (stores/pgstore/conditional.go).
+func benchRawApp(b *testing.B, pool *pgxpool.Pool, table string) string {
+	load := `SELECT "sess", (date_part('epoch', "expire"::timestamptz) * 1000)::bigint, "xmin"::text FROM ` + table +
+		` WHERE "sid" = $1 AND "expire" >= to_timestamp($2)`
+	replace := `UPDATE ` + table + ` SET "sess" = $1, "expire" = to_timestamp($2)` +
+		` WHERE "sid" = $3 AND "expire" >= to_timestamp($4) AND "xmin" = $5::text::xid`
+	secrets := []string{secretNew}
+	unixCeil := func(t time.Time) int64 { return (t.UnixMilli() + 999) / 1000 }
+	row := func(w http.ResponseWriter, r *http.Request) (id string, data []byte, ver string, ok bool) {
+		c, err := r.Cookie(express.CookieName)
+		if err == nil {
+			id, ok = middleware.Verify(c.Value, secrets)
+		}
+		if !ok {
+			writeJSON(w, 401, map[string]any{"error": "no session"})
+			return "", nil, "", false
+		}
+		var ms int64
+		if err := pool.QueryRow(r.Context(), load, id, unixCeil(time.Now())).Scan(&data, &ms, &ver); err != nil {
+			writeJSON(w, 401, map[string]any{"error": err.Error()})
+			return "", nil, "", false
+		}
+		return id, data, ver, true
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /whoami", func(w http.ResponseWriter, r *http.Request) {
+		if _, _, _, ok := row(w, r); ok {
+			writeJSON(w, 200, map[string]any{"name": "u"})
+		}
+	})
+	mux.HandleFunc("POST /increment", func(w http.ResponseWriter, r *http.Request) {
+		id, data, ver, ok := row(w, r)
+		if !ok {
+			return
+		}
+		now := time.Now()
+		tag, err := pool.Exec(r.Context(), replace, data, unixCeil(now.Add(time.Hour)), id, unixCeil(now), ver)
+		if err != nil || tag.RowsAffected() != 1 {
+			writeJSON(w, 409, map[string]any{"error": fmt.Sprint("not replaced: ", err)})
+			return
+		}
+		writeJSON(w, 200, map[string]any{"views": 0})
+	})
+	srv := httptest.NewServer(mux)
 	b.Cleanup(srv.Close)
 	return srv.URL
 }
