@@ -81,13 +81,15 @@
 //     one) and returns [ErrEnded], which the middleware treats as an outcome,
 //     not a failure. Only a new session is ever inserted.
 //   - The read path costs what it did: an unmodified request makes one
-//     round trip and writes nothing. A conflict costs one load and one write
-//     per retry.
+//     round trip and writes nothing. A conflict costs one write and at most
+//     one load per retry (none where the store's Replace returns a
+//     [StaleError]).
 //
 // A store without ConditionalStore gets plain saves: the last commit writes
-// the whole session, and Update is Get, fn, Put. Store authors: see ConditionalStore for the contract,
-// which any token works for (a row version, a compare-and-set), and which
-// needs no change to a schema a Node application shares.
+// the whole session, and Update is Get, fn, Put. Store authors: see
+// ConditionalStore for the contract, which any token works for (a row
+// version, a compare-and-set), and which needs no change to a schema a Node
+// application shares.
 //
 // # Errors and logs
 //

@@ -49,7 +49,8 @@ type Config struct {
 
 	// ConflictRetries bounds how many times Commit reloads and re-applies a
 	// request's changes when another writer changed the record first (see
-	// ConditionalStore); each retry costs one load and one write. With n
+	// ConditionalStore); each retry costs one write and at most one load
+	// (none when the store's Replace returns a StaleError). With n
 	// requests of one session committing at once, a request can lose at most
 	// n-1 times. The default is DefaultConflictRetries (32); a negative
 	// value never retries.
