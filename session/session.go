@@ -481,7 +481,7 @@ func (m *Manager) saveSession(ctx context.Context, s *Session, now time.Time) (C
 	if err := m.save(ctx, id, data, exp); err != nil {
 		return CommitResult{}, err
 	}
-	return m.saved(ctx, s, id, exp, browser), nil
+	return m.saved(ctx, s, id, exp, browser, false), nil
 }
 
 // storedID is the ID of the record backing s, if any.

@@ -136,9 +136,10 @@ func (m *Manager) prepare(s *Session, now time.Time) (data []byte, exp time.Time
 	return data, exp, browser, true, nil
 }
 
-// saved does the bookkeeping after the session was written under id. The
-// caller holds s.mu.
-func (m *Manager) saved(ctx context.Context, s *Session, id string, exp time.Time, browser bool) CommitResult {
+// saved does the bookkeeping after the session was written under id;
+// linked says the caller already linked id to its user with exp. The caller
+// holds s.mu.
+func (m *Manager) saved(ctx context.Context, s *Session, id string, exp time.Time, browser, linked bool) CommitResult {
 	if s.isNew && (s.oldID == "" || s.destroyed) {
 		// A session re-created after Destroy (to carry a "signed out"
 		// flash) is a new session too.
@@ -146,7 +147,7 @@ func (m *Manager) saved(ctx context.Context, s *Session, id string, exp time.Tim
 	}
 	if m.users != nil {
 		user := userOf(s.state.Values, m.cfg.UserKey)
-		if user != "" {
+		if user != "" && !linked {
 			m.link(ctx, user, id, exp)
 		}
 		if s.userAtLoad != "" && s.userAtLoad != user && s.oldID == "" {
@@ -175,7 +176,7 @@ func (m *Manager) saveConditional(ctx context.Context, s *Session, now time.Time
 	if err != nil {
 		return CommitResult{}, err
 	}
-	return m.saved(ctx, s, id, exp, browser), nil
+	return m.saved(ctx, s, id, exp, browser, false), nil
 }
 
 // replaceLoaded saves a loaded session over its record, merging with what
@@ -194,7 +195,7 @@ func (m *Manager) replaceLoaded(ctx context.Context, s *Session, now time.Time) 
 		err = m.replace(ctx, s.id, data, exp, s.version)
 		switch {
 		case err == nil:
-			return m.saved(ctx, s, s.id, exp, browser), nil
+			return m.saved(ctx, s, s.id, exp, browser, false), nil
 		case errors.Is(err, ErrNotFound):
 			return CommitResult{}, m.ended(ctx, s, s.id)
 		case !errors.Is(err, ErrConflict):
@@ -248,7 +249,7 @@ func (m *Manager) renewConditional(ctx context.Context, s *Session, now time.Tim
 		}
 		fresh, exp0, ver, found, err := m.loadVersion(ctx, old)
 		if err == nil && found && bytes.Equal(ver, s.version) {
-			return m.saved(ctx, s, id, exp, browser), nil
+			return m.saved(ctx, s, id, exp, browser, true), nil
 		}
 		// Undo the new record: the old one is gone, changed or unknown.
 		_ = m.delete(ctx, id)
