@@ -298,12 +298,6 @@ func (p *Pending) Session() *session.Session { return p.st.session() }
 // and returns the error: the adapter must then send w's response instead of
 // the handler's. Commit runs once; later calls do nothing and return nil.
 func (p *Pending) Commit(w http.ResponseWriter) error {
-	p.st.mu.Lock()
-	done := p.st.committed
-	p.st.mu.Unlock()
-	if done {
-		return nil
-	}
 	if err := p.st.commitTo(w.Header()); err != nil {
 		p.st.mw.fail(w, p.st.req, err)
 		return err

@@ -126,13 +126,14 @@ func (w *writer) commit() bool {
 }
 
 // commitTo commits the session, when the request used it, and adds the
-// headers that follow to h.
+// headers that follow to h. Only its first call does anything.
 func (s *state) commitTo(h http.Header) error {
 	s.mu.Lock()
+	done := s.committed
 	s.committed = true
 	sess := s.sess
 	s.mu.Unlock()
-	if sess == nil {
+	if done || sess == nil {
 		return nil
 	}
 	m := s.mw
