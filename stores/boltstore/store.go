@@ -159,6 +159,8 @@ type Store struct {
 	committerDone chan struct{}
 	pruneCancel   context.CancelFunc
 	pruneDone     chan struct{}
+	// begins counts the goroutines of beginCtx, which Close waits for.
+	begins sync.WaitGroup
 }
 
 // DamageAction is what Open does with a damaged file.
@@ -562,6 +564,7 @@ func (s *Store) Close() error {
 	}
 	<-s.pruneDone
 	<-s.committerDone
+	s.begins.Wait()
 	if s.own {
 		if err := s.closeDB(); err != nil {
 			return fmt.Errorf("bbolt %s: close: %w", s.path, err)
