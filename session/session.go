@@ -54,7 +54,7 @@ type Session struct {
 	// loaded record (ConditionalStore). updates holds, per key, the Update
 	// functions to run again on a fresh record after a conflict; a key the
 	// request last Put or Deleted has none (its value is the request's own).
-	// idle is the lifetime SetIdleTimeout gave.
+	// idle is the lifetime SetIdleTimeout gave, nil when it was not called.
 	version []byte
 	updates map[string][]updateFn
 	idle    *int64
@@ -112,7 +112,6 @@ func (s *Session) SetIdleTimeout(d time.Duration) error {
 	ms := d.Milliseconds()
 	s.state.Cookie.OriginalMaxAge = &ms
 	s.idle = &ms
-	s.markDirty(lifetimeKey)
 	return nil
 }
 
@@ -293,8 +292,11 @@ func (s *Session) Clear() error {
 func (s *Session) Modified() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.dirty) > 0 || s.renew
+	return s.changed() || s.renew
 }
+
+// changed reports whether the request changed a value or the lifetime.
+func (s *Session) changed() bool { return len(s.dirty) > 0 || s.idle != nil }
 
 // Renew gives the session a new ID, keeping its data; the record under the
 // old ID is deleted at commit. Call it on login and on any change of
@@ -424,7 +426,7 @@ func (m *Manager) Commit(ctx context.Context, s *Session) (CommitResult, error) 
 		return CommitResult{}, nil
 	}
 	if s.loadErr != nil {
-		if s.refused || len(s.dirty) > 0 || s.renew || s.destroyed {
+		if s.refused || s.changed() || s.renew || s.destroyed {
 			return CommitResult{}, fmt.Errorf("session: not saved, the record could not be loaded: %w", s.loadErr)
 		}
 		return CommitResult{}, nil
@@ -433,7 +435,7 @@ func (m *Manager) Commit(ctx context.Context, s *Session) (CommitResult, error) 
 
 	var res CommitResult
 	switch {
-	case len(s.dirty) > 0 || s.renew:
+	case s.changed() || s.renew:
 		var err error
 		if res, err = m.saveSession(ctx, s, m.cfg.now()); err != nil {
 			return CommitResult{}, err

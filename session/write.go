@@ -71,9 +71,6 @@ func (s *Session) reapply(fresh *State) error {
 		fresh.Values = map[string]any{}
 	}
 	for k := range s.dirty {
-		if k == lifetimeKey {
-			continue
-		}
 		if fns, ok := s.updates[k]; ok {
 			v, present := fresh.Values[k]
 			for _, fn := range fns {
@@ -100,10 +97,6 @@ func (s *Session) reapply(fresh *State) error {
 	}
 	return nil
 }
-
-// lifetimeKey marks a lifetime change (SetIdleTimeout) in Session.dirty: the
-// empty key, which no value can have under any codec.
-const lifetimeKey = ""
 
 // prepare readies s.state for a save at now and encodes it. ok is false
 // when the session is already past its deadline and must not be saved.
@@ -154,7 +147,7 @@ func (m *Manager) saved(ctx context.Context, s *Session, id string, exp time.Tim
 			m.unlink(ctx, s.userAtLoad, id)
 		}
 	}
-	s.isNew, s.storedExp, s.dirty, s.updates, s.renew, s.fromRecord = false, exp, nil, nil, false, true
+	s.isNew, s.storedExp, s.dirty, s.updates, s.idle, s.renew, s.fromRecord = false, exp, nil, nil, nil, false, true
 	return CommitResult{Cookie: CookieSet, ID: id, ExpiresAt: exp, BrowserSession: browser}
 }
 
@@ -305,7 +298,7 @@ func (m *Manager) ended(ctx context.Context, s *Session, id string) error {
 	m.metrics.SessionEvent(EventEnded, 1)
 	m.log.LogAttrs(ctx, slog.LevelDebug, "session ended by another request after this one loaded it; changes dropped",
 		slog.String("session", LogID(id)))
-	s.dirty, s.updates, s.renew = nil, nil, false
+	s.dirty, s.updates, s.idle, s.renew = nil, nil, nil, false
 	return ErrEnded
 }
 
