@@ -53,9 +53,11 @@
 // implements [UserIndex], the Manager keeps the index in step, and
 // [Manager.UserSessions], [Manager.RevokeUser] ("log out everywhere"),
 // [Session.Others] and [Session.RevokeOthers] work; elsewhere they return
-// [ErrUnsupported]. Other optional capabilities are found the same way, once,
-// at construction: [Counter], [Pruner], [Iterator], [Pinger], [Checker],
-// [ExpiredCounter], io.Closer. A codec whose format reserves keys implements
+// [ErrUnsupported]. The Manager finds [Counter], [Pruner], [Pinger] and
+// [ConditionalStore] the same way, once, at construction, and
+// [Manager.Close] closes a store that is an io.Closer; [Iterator],
+// [Checker] and [ExpiredCounter] serve tools such as sessionctl, which ask
+// the store for them. A codec whose format reserves keys implements
 // [KeyChecker], and Put refuses those keys with [ErrReserved].
 //
 // # Concurrent requests of one session
