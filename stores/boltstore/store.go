@@ -546,8 +546,9 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // Close stops the committer and prune goroutines, after the writes already
-// queued are committed, and closes the file when Open opened it. Calls after
-// the first return session.ErrClosed.
+// queued are committed, waits for a write that its context cut short to
+// release the file's write lock, and closes the file when Open opened it.
+// Calls after the first return session.ErrClosed.
 func (s *Store) Close() error {
 	s.mu.Lock()
 	if s.shut {
