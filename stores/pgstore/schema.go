@@ -46,11 +46,13 @@ type queries struct {
 	load, save, touch, del, count, prune, iterFirst, iterNext, user string
 }
 
+// epochMS reads a row's expire as Unix milliseconds. The cast reads expire
+// in the session's TimeZone, as to_timestamp wrote it, so the instant comes
+// back whatever the TimeZone.
+const epochMS = `(date_part('epoch', "expire"::timestamptz) * 1000)::bigint`
+
 func makeQueries(n names) queries {
 	t := n.table
-	// The cast reads expire in the session's TimeZone, as to_timestamp
-	// wrote it, so the instant comes back whatever the TimeZone.
-	const epochMS = `(date_part('epoch', "expire"::timestamptz) * 1000)::bigint`
 	return queries{
 		load: `SELECT "sess", ` + epochMS + ` FROM ` + t + ` WHERE "sid" = $1 AND "expire" >= to_timestamp($2)`,
 		save: `INSERT INTO ` + t + ` ("sess", "expire", "sid") VALUES ($1, to_timestamp($2), $3)` +
