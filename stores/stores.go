@@ -6,6 +6,7 @@
 // The built-in schemes are
 //
 //	postgres://, postgresql://     stores/pgstore (pgx connection URL)
+//	mysql://user:pass@host:3306/db stores/mysqlstore (MySQL or MariaDB)
 //	redis://, rediss://            stores/redisstore, one node, or a Cluster with addr= parameters
 //	redis+cluster://, rediss+cluster://   stores/redisstore, a Cluster: host1:port,host2:port,…
 //	redis+sentinel://, rediss+sentinel:// stores/redisstore, the master that Sentinels at
@@ -90,6 +91,11 @@ var ErrUnknownScheme = errors.New("stores: unknown scheme")
 //	           prune_batch (default 1000), user_key (default user_id),
 //	           user_index (bool, with create_table; default false);
 //	           the others (sslmode, pool_max_conns, …) go to pgx.
+//	mysql      table (default sessions), create_table (bool, default false),
+//	           prune_interval (default 15m), prune_batch (default 1000),
+//	           user_key (default user_id), max_open_conns, max_idle_conns,
+//	           conn_max_lifetime; the others (tls, timeout, …) go to the
+//	           driver (see mysqlstore.Open).
 //	redis      prefix (default "sess:"), user_prefix (default "sess-user:"),
 //	           scan_count (default 1000); the others (db, dial_timeout,
 //	           pool_size, addr, …) go to go-redis.
