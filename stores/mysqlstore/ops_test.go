@@ -325,7 +325,7 @@ func TestLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	var exp int64
-	if err := e.db.QueryRow("SELECT expires FROM "+s.Table()+" WHERE session_id = 'far'").Scan(&exp); err != nil || exp != 1<<32-1 {
+	if err := e.db.QueryRow("SELECT expires FROM " + s.Table() + " WHERE session_id = 'far'").Scan(&exp); err != nil || exp != 1<<32-1 {
 		t.Errorf("expires = %d, %v; want %d", exp, err, int64(1<<32-1))
 	}
 }
