@@ -320,7 +320,7 @@ func TestLimits(t *testing.T) {
 	if n, _ := s.Count(ctx); n != 0 {
 		t.Errorf("%d rows were written", n)
 	}
-	// A signed int column: far expiries are kept at its largest value.
+	// An int unsigned column: far expiries are kept at its largest value.
 	if err := s.Save(ctx, "far", []byte(`{}`), time.Now().AddDate(200, 0, 0)); err != nil {
 		t.Fatal(err)
 	}
