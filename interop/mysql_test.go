@@ -398,8 +398,8 @@ func mysqlExpiryRound(t *testing.T, e *mysqlEnv, node, goURL string) bool {
 			t.Fatalf("%s stored expires %d under time_zone %s, want round(cookie.expires) = %d", r.side, exp, e.tz, want)
 		}
 		_, goEnd, found, err := e.store.Load(context.Background(), r.id)
-		if err != nil || !found || !goEnd.Equal(time.Unix(exp, 5e8)) {
-			t.Fatalf("store.Load of the %s-written row: end %v found=%v err=%v, want %v", r.side, goEnd, found, err, time.Unix(exp, 5e8))
+		if err != nil || !found || !goEnd.Equal(time.Unix(exp, 499e6)) {
+			t.Fatalf("store.Load of the %s-written row: end %v found=%v err=%v, want %v", r.side, goEnd, found, err, time.Unix(exp, 499e6))
 		}
 		first, last = min(first, exp), max(last, exp)
 	}

@@ -16,6 +16,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/stores/mysqlstore"
 	"github.com/sessionkit/sessionkit/stores/pgstore"
 	"github.com/sessionkit/sessionkit/stores/redisstore"
 )
@@ -61,6 +62,8 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	switch st := t.store.(type) {
 	case *pgstore.Store:
 		checkPostgres(ctx, r, st)
+	case *mysqlstore.Store:
+		checkMySQL(ctx, r, st)
 	case *redisstore.Store:
 		checkRedis(ctx, r, st, query(raw).Get("master_name"))
 	default:

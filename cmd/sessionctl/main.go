@@ -13,8 +13,8 @@
 //	                                print the PostgreSQL SQL
 //	sessionctl cookie verify|sign …  check or mint a signed session cookie
 //
-// URLs are those of package stores (postgres://, redis://, redis+cluster://,
-// bbolt://, memory://). Passwords in URLs are never printed. Results go to
+// URLs are those of package stores (postgres://, mysql://, redis://,
+// redis+cluster://, bbolt://, memory://). Passwords in URLs are never printed. Results go to
 // standard output, one line per finding; progress and errors to standard
 // error. The exit status is 0 on success, 1 when a check finds a deviation or
 // an operation fails, and 2 on a usage error.
@@ -71,7 +71,7 @@ commands:
   cookie sign [--secret S]... [ID]
                                   mint a signed cookie value (a new ID when none)
 
-URLs: postgres://…, redis://…, rediss://…, redis+cluster://h1,h2/…,
+URLs: postgres://…, mysql://…, redis://…, rediss://…, redis+cluster://h1,h2/…,
       bbolt:///abs/file.db, bbolt://rel/file.db, memory://
 Secrets come from --secret or SESSION_SECRET.
 `
@@ -214,6 +214,14 @@ func open(ctx context.Context, rawURL string, o openOptions) (*target, error) {
 	switch t.backend {
 	case "bbolt":
 		return t, t.openBbolt(o)
+	case "mysql":
+		rawURL = setParam(rawURL, "prune_interval", "off")
+		if o.noCreate {
+			rawURL = setParam(rawURL, "create_table", "false")
+		}
+		if o.pruneBatch > 0 {
+			rawURL = setParam(rawURL, "prune_batch", fmt.Sprint(o.pruneBatch))
+		}
 	case "postgres":
 		rawURL = setParam(rawURL, "prune_interval", "off")
 		if o.noCreate {

@@ -135,6 +135,7 @@ var backends = []struct {
 	{"postgres", e2e.PostgresURL},
 	{"redis", e2e.RedisURL},
 	{"bbolt", e2e.BboltURL},
+	{"mysql", e2e.MySQLURL},
 }
 
 func TestUsage(t *testing.T) {
@@ -147,7 +148,7 @@ func TestUsage(t *testing.T) {
 			t.Errorf("sessionctl %q: exit %d, want %d", args, code, exitUsage)
 		}
 	}
-	_, errOut, code := ctl(t, "check", "mysql://u:pw-S3CRET@h/db")
+	_, errOut, code := ctl(t, "check", "mongodb://u:pw-S3CRET@h/db")
 	if code != exitDeviation || strings.Contains(errOut, "S3CRET") {
 		t.Errorf("check of an unknown scheme: exit %d, %s", code, errOut)
 	}
@@ -164,7 +165,7 @@ func TestUsage(t *testing.T) {
 			t.Errorf("sessionctl %s: exit %d, output shows the password:\n%s%s", args[0], code, out, errOut)
 		}
 	}
-	out, _, _ := ctl(t, "check", "mysql://u:pw-S3CRET@h/db")
+	out, _, _ := ctl(t, "check", "mongodb://u:pw-S3CRET@h/db")
 	if !strings.Contains(out, "known schemes are bbolt") || strings.Contains(out, "S3CRET") {
 		t.Errorf("check of an unknown scheme says %q", out)
 	}
@@ -317,7 +318,7 @@ func TestCheckBbolt(t *testing.T) {
 // backends that an operator would move between, then resumes.
 func TestMigrate(t *testing.T) {
 	const n = 2000
-	pairs := []struct{ from, to int }{{1, 0}, {2, 0}, {0, 1}, {0, 2}}
+	pairs := []struct{ from, to int }{{1, 0}, {2, 0}, {0, 1}, {0, 2}, {2, 3}, {3, 2}}
 	for _, p := range pairs {
 		from, to := backends[p.from], backends[p.to]
 		t.Run(from.name+"-to-"+to.name, func(t *testing.T) {

@@ -10,7 +10,7 @@
 //	SESSION_SECRET   the cookie signing secret, at least 32 bytes; required
 //	                 unless -dev is given
 //	SESSION_STORE    the store URL (see package stores): postgres://…,
-//	                 redis://…, bbolt:///path.db, memory://
+//	                 mysql://…, redis://…, bbolt:///path.db, memory://
 //	DATABASE_URL     used when SESSION_STORE is unset
 //	                 neither: the bbolt file sessions.db in the working directory
 //	SESSION_EXPRESS  "true" for express mode, as -express
@@ -18,8 +18,8 @@
 // Flags: -addr (default 127.0.0.1:8080), -dev, -express (cookie connect.sid
 // and express-session's JSON, to share sessions with a Node app on the same
 // table or Redis), -secure (Secure cookie), -samesite (lax, strict, none).
-// A PostgreSQL URL without create_table gets create_table=true, so the table
-// is created on first start.
+// A PostgreSQL or MySQL URL without create_table gets create_table=true, so
+// the table is created on first start.
 //
 // GET /metrics serves Prometheus metrics and GET /healthz checks the store;
 // both are outside the session middleware. The server stops gracefully on
@@ -122,7 +122,7 @@ func parseConfig(args []string, getenv func(string) string, log *slog.Logger, st
 	if c.StoreURL == "" {
 		c.StoreURL = defaultStore
 	}
-	if stores.Backend(c.StoreURL) == "postgres" && !strings.Contains(c.StoreURL, "create_table=") {
+	if b := stores.Backend(c.StoreURL); (b == "postgres" || b == "mysql") && !strings.Contains(c.StoreURL, "create_table=") {
 		sep := "?"
 		if strings.Contains(c.StoreURL, "?") {
 			sep = "&"

@@ -227,6 +227,7 @@ func TestStoreSelection(t *testing.T) {
 		{env{"DATABASE_URL": "postgres://h/db"}, "postgres://h/db?create_table=true"},
 		{env{"SESSION_STORE": "postgres://h/db?sslmode=disable"}, "postgres://h/db?sslmode=disable&create_table=true"},
 		{env{"SESSION_STORE": "postgres://h/db?create_table=false"}, "postgres://h/db?create_table=false"},
+		{env{"SESSION_STORE": "mysql://u@h:3306/db?table=s"}, "mysql://u@h:3306/db?table=s&create_table=true"},
 	} {
 		tc.env["SESSION_SECRET"] = testSecret
 		c, err := parseConfig(nil, tc.env.get, slog.New(slog.DiscardHandler), io.Discard)

@@ -40,8 +40,9 @@
 // round(expiry in ms / 1000) and treats a row as live while expires >=
 // round(now in ms / 1000), computing "now" from this process's clock, never
 // the server's. A row therefore ends half a second after its whole second,
-// and Load reports that instant: up to a second after the expiry that was
-// saved, never before it. An expiry beyond what the column holds (2106 for
+// and Load reports the last millisecond before that: up to a second after
+// the expiry that was saved, never more than a millisecond before it.
+// Saving a record with the expiry Load returned keeps expires unchanged. An expiry beyond what the column holds (2106 for
 // express-mysql-session's int unsigned) is stored as its largest value.
 //
 // # Conditional saves
@@ -300,9 +301,11 @@ func unixRound(t time.Time) int64 {
 // column holds (express-mysql-session's int unsigned ends in 2106).
 func (s *Store) seconds(t time.Time) int64 { return min(unixRound(t), s.cols.expMax) }
 
-// endOf is the instant a row whose expires is sec stops being live: the
-// first moment at which round(now / 1000) exceeds sec.
-func endOf(sec int64) time.Time { return time.Unix(sec, 5e8) }
+// endOf is the last millisecond at which a row whose expires is sec is
+// live: from the next one on, round(now ms / 1000) exceeds sec. It rounds
+// back to sec, so a record saved with the expiry Load returned keeps its
+// expires.
+func endOf(sec int64) time.Time { return time.Unix(sec, 499e6) }
 
 func (s *Store) wrap(op string, err error) error {
 	if err == nil {
@@ -336,8 +339,8 @@ func (s *Store) checkWrite(id string, data []byte) error {
 	return nil
 }
 
-// Load returns the data of id, as stored, and the instant it ends, when the
-// row is live (see the package documentation). A row whose data is NULL is
+// Load returns the data of id, as stored, and the last millisecond it is
+// live, when the row is live (see the package documentation). A row whose data is NULL is
 // not found. The bytes are returned even when they are not a session this
 // library wrote; the Manager's codec decides.
 func (s *Store) Load(ctx context.Context, id string) ([]byte, time.Time, bool, error) {

@@ -30,8 +30,8 @@ func TestRounding(t *testing.T) {
 		}
 	}
 	// A row ends at the first instant whose rounded second exceeds it.
-	if end := endOf(10); unixRound(end.Add(-time.Millisecond)) != 10 || unixRound(end) != 11 {
-		t.Errorf("endOf(10) = %v does not end the row", end)
+	if end := endOf(10); unixRound(end) != 10 || unixRound(end.Add(time.Millisecond)) != 11 {
+		t.Errorf("endOf(10) = %v is not the row's last live millisecond", end)
 	}
 }
 
