@@ -115,7 +115,7 @@ func (s *Store) Check(ctx context.Context) (Report, error) {
 	err = s.db.QueryRowContext(ctx, `SELECT ENGINE FROM information_schema.TABLES
 		WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?`, s.opts.Table).Scan(&engine)
 	if err == sql.ErrNoRows {
-		r.add(Error, "table %s does not exist in database %s; create it with the SQL of Schema (sessionctl schema), or let express-mysql-session create it", s.table, r.Database)
+		r.add(Error, "table %s does not exist in database %s; create it with the SQL of mysqlstore.Schema, or let express-mysql-session create it", s.table, r.Database)
 		return r, nil
 	}
 	if err != nil {
