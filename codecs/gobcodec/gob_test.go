@@ -203,7 +203,7 @@ func TestDecodeToAny(t *testing.T) {
 func TestFromJSON(t *testing.T) {
 	// A session read by codecs/jsoncodec (its values still Raw) saved with gob,
 	// as a migration between deployments would.
-	doc, err := os.ReadFile("../json/testdata/nested.json")
+	doc, err := os.ReadFile("../jsoncodec/testdata/nested.json")
 	if err != nil {
 		t.Fatal(err)
 	}
