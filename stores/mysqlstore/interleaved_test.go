@@ -22,14 +22,17 @@ import (
 //
 //   - read: a request through the Manager that reads one value; the floor
 //     is the load statement.
+//
 //   - modify: a request through the Manager that changes one value; the
 //     floor is the load and the upsert.
+//
 //   - load-replace: LoadVersion and Replace on the store; the floor is the
 //     same two statements.
+//
 //   - rolling-read: a Manager with a 24h idle timeout (ours) against one
 //     without (raw): the cost of sliding expiry on a read-heavy site.
 //
-//	scripts/bench-cores apart -- go test -run '^$' -bench Interleaved -benchtime 20000x ./stores/mysqlstore/
+//     scripts/bench-cores apart -- go test -run '^$' -bench Interleaved -benchtime 20000x ./stores/mysqlstore/
 func BenchmarkInterleaved(b *testing.B) {
 	e := newBenchEnv(b)
 	ctx := context.Background()
