@@ -89,7 +89,8 @@ func (s *Store) Replace(ctx context.Context, id string, data []byte, expiresAt t
 		return nil
 	}
 	// Nothing changed: the row is gone, its data changed, or (without the
-	// client's found-rows flag) it matched and already held these values.
+	// client's found-rows flag, which Open sets) it matched and already held
+	// these values.
 	var (
 		cur  []byte
 		live bool

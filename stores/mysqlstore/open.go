@@ -39,8 +39,8 @@ var ownParams = []string{"table", "create_table", "prune_interval", "prune_batch
 //
 // The others go to github.com/go-sql-driver/mysql as DSN parameters (tls,
 // timeout, readTimeout, charset, …; a name the driver does not know is a
-// session variable to SET, such as time_zone='+00:00'). Errors never contain
-// the password.
+// session variable to SET, such as time_zone='+00:00'); clientFoundRows
+// defaults to true. Errors never contain the password.
 func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 	cfg, pool, err := parseURL(rawURL, &opts)
 	if err != nil {
@@ -184,6 +184,11 @@ func parseURL(raw string, opts *Options) (*mysql.Config, poolSettings, error) {
 		return nil, pool, fmt.Errorf("mysql: %w", err)
 	}
 	cfg.DBName = db
+	if !q.Has("clientFoundRows") {
+		// Affected rows then count the rows an UPDATE matched, so Replace
+		// needs no second statement to tell "unchanged" from "conflict".
+		cfg.ClientFoundRows = true
+	}
 	if u.User != nil {
 		cfg.User = u.User.Username()
 		cfg.Passwd, _ = u.User.Password()

@@ -1,11 +1,13 @@
 package mysqlstore
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sessionkit/sessionkit/internal/mysqltest"
+	"github.com/sessionkit/sessionkit/session"
 )
 
 func TestParseURL(t *testing.T) {
@@ -79,5 +81,38 @@ func TestOpen(t *testing.T) {
 	u := strings.Replace(mysqltest.URL(), "mysql://root@", "mysql://nobody:Sup3rS3cret@", 1)
 	if _, err := Open(t.Context(), u+"?timeout=3s", Options{}); err == nil || strings.Contains(err.Error(), "Sup3rS3cret") {
 		t.Errorf("Open with a wrong password = %v", err)
+	}
+}
+
+// TestReplaceFoundRows runs Replace on a handle whose affected-row counts
+// are matched rows (as Open makes it): an unchanged write still succeeds and
+// a stale one still conflicts.
+func TestReplaceFoundRows(t *testing.T) {
+	mysqltest.DB(t, nil)
+	s, err := Open(t.Context(), mysqltest.URL()+"?create_table=true&prune_interval=off&table="+mysqltest.Table(t), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := t.Context()
+	exp := hour()
+	if ok, err := s.Insert(ctx, "f", []byte(doc), exp); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	_, _, v, _, _ := s.LoadVersion(ctx, "f")
+	if err := s.Replace(ctx, "f", []byte(doc), exp, v); err != nil {
+		t.Errorf("Replace with the values already stored = %v", err)
+	}
+	if err := s.Replace(ctx, "f", []byte(`{"n":2}`), exp, v); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Replace(ctx, "f", []byte(`{"n":3}`), exp, v); !errors.Is(err, session.ErrConflict) {
+		t.Errorf("stale Replace = %v, want ErrConflict", err)
+	}
+	if err := s.Delete(ctx, "f"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Replace(ctx, "f", []byte(`{"n":4}`), exp, v); !errors.Is(err, session.ErrNotFound) {
+		t.Errorf("Replace of a deleted row = %v, want ErrNotFound", err)
 	}
 }
