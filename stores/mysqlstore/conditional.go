@@ -3,6 +3,7 @@ package mysqlstore
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -15,7 +16,8 @@ import (
 
 // LoadVersion is Load that also returns the row's version: the SHA-256 of
 // its data as the server holds it (see the package documentation). It is
-// one statement, like Load.
+// one statement, like Load. A Touch, from Go or Node, does not change the
+// version.
 func (s *Store) LoadVersion(ctx context.Context, id string) ([]byte, time.Time, []byte, bool, error) {
 	if err := s.checkOpen(); err != nil {
 		return nil, time.Time{}, nil, false, err
@@ -26,8 +28,17 @@ func (s *Store) LoadVersion(ctx context.Context, id string) ([]byte, time.Time, 
 	var (
 		data, version []byte
 		exp           int64
+		err           error
 	)
-	err := s.stmts.loadVersion.QueryRowContext(ctx, id, unixRound(time.Now())).Scan(&data, &exp, &version)
+	if s.hashHere {
+		err = s.stmts.load.QueryRowContext(ctx, id, unixRound(time.Now())).Scan(&data, &exp)
+		if err == nil && data != nil {
+			sum := sha256.Sum256(data)
+			version = sum[:]
+		}
+	} else {
+		err = s.stmts.loadVersion.QueryRowContext(ctx, id, unixRound(time.Now())).Scan(&data, &exp, &version)
+	}
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && data == nil) {
 		return nil, time.Time{}, nil, false, nil
 	}

@@ -49,8 +49,10 @@
 //
 // The Store implements session.ConditionalStore without a version column,
 // which Node would not maintain: the token LoadVersion returns is the
-// SHA-256 of the data column as the server holds it, and Replace writes only
-// while the row is live and SHA2(data, 256) still equals it. Any write that
+// SHA-256 of the data column as the server holds it (computed in Go from the
+// bytes read, unless the connection converts results to another character
+// set, in which case the server computes it), and Replace writes only while
+// the row is live and SHA2(data, 256) still equals it. Any write that
 // changes the document, from Go or from Node, changes the token, so a
 // concurrent Node save is detected like a Go one. Touches, from either
 // side, change only expires and leave the token alone, as does a save of an
@@ -179,6 +181,8 @@ type Store struct {
 	stmts stmts
 	// lockPrefix names this table's named locks, server-wide.
 	lockPrefix string
+	// hashHere: LoadVersion hashes the data itself (see ensureTable).
+	hashHere bool
 
 	closed    atomic.Bool
 	closeOnce sync.Once

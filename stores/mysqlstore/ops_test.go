@@ -566,3 +566,44 @@ func TestNoDatabase(t *testing.T) {
 		t.Errorf("New without a database = %v", err)
 	}
 }
+
+// TestVersionWhereHashed checks that the version LoadVersion computes in Go
+// is the server's SHA2 of the stored data, and that a connection that
+// converts results to another character set gets the server's own.
+func TestVersionWhereHashed(t *testing.T) {
+	e := newEnv(t)
+	s := e.store(t, Options{})
+	ctx := t.Context()
+	const d = `{"cookie":{},"who":"Zoë 😀 日本"}`
+	if err := s.Save(ctx, "v", []byte(d), hour()); err != nil {
+		t.Fatal(err)
+	}
+	_, _, v, _, err := s.LoadVersion(ctx, "v")
+	if err != nil || !s.hashHere {
+		t.Fatalf("LoadVersion: %v; hashed in Go: %v", err, s.hashHere)
+	}
+	var server []byte
+	if err := e.db.QueryRow("SELECT UNHEX(SHA2(data, 256)) FROM "+s.Table()+" WHERE session_id = 'v'").Scan(&server); err != nil || string(server) != string(v) {
+		t.Fatalf("version %x, server's SHA2 %x (%v)", v, server, err)
+	}
+
+	latin := mysqltest.DB(t, map[string]string{"character_set_results": "latin1"})
+	sl, err := New(ctx, latin, Options{Table: e.table, PruneInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sl.Close()
+	if sl.hashHere {
+		t.Fatal("a connection converting results to latin1 hashes in Go")
+	}
+	_, _, vl, _, err := sl.LoadVersion(ctx, "v")
+	if err != nil || string(vl) != string(v) {
+		t.Fatalf("version through latin1 results %x, %v; want %x", vl, err, v)
+	}
+	if err := sl.Replace(ctx, "v", []byte(`{"cookie":{},"n":1}`), hour(), vl); err != nil {
+		t.Fatalf("Replace through latin1 results: %v", err)
+	}
+	if err := sl.Replace(ctx, "v", []byte(`{"cookie":{},"n":2}`), hour(), vl); !errors.Is(err, session.ErrConflict) {
+		t.Fatalf("stale Replace through latin1 results = %v", err)
+	}
+}

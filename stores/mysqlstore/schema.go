@@ -78,7 +78,7 @@ func (s *Store) Schema() string {
 
 // column is what information_schema says of one column.
 type column struct {
-	name, dataType, columnType, collation string
+	name, dataType, columnType, collation, charset string
 	charMax, octetMax                     sql.NullInt64
 	nullable                              bool
 }
@@ -96,6 +96,8 @@ type columns struct {
 	dataText bool
 	// expMax is the largest value of the expires column.
 	expMax int64
+	// dataCharset is the data column's character set, "" for bytes.
+	dataCharset string
 }
 
 func (c columns) fitsID(id string) bool {
@@ -139,7 +141,7 @@ func padding(collation string) bool {
 func readColumns(ctx context.Context, q interface {
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
 }, table string) (map[string]column, []string, error) {
-	rows, err := q.QueryContext(ctx, `SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, COALESCE(COLLATION_NAME, ''),
+	rows, err := q.QueryContext(ctx, `SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, COALESCE(COLLATION_NAME, ''), COALESCE(CHARACTER_SET_NAME, ''),
 		CHARACTER_MAXIMUM_LENGTH, CHARACTER_OCTET_LENGTH, IS_NULLABLE = 'YES'
 		FROM information_schema.COLUMNS
 		WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`, table)
@@ -151,7 +153,7 @@ func readColumns(ctx context.Context, q interface {
 	var order []string
 	for rows.Next() {
 		var c column
-		if err := rows.Scan(&c.name, &c.dataType, &c.columnType, &c.collation, &c.charMax, &c.octetMax, &c.nullable); err != nil {
+		if err := rows.Scan(&c.name, &c.dataType, &c.columnType, &c.collation, &c.charset, &c.charMax, &c.octetMax, &c.nullable); err != nil {
 			return nil, nil, err
 		}
 		c.dataType = strings.ToLower(c.dataType)
@@ -214,6 +216,7 @@ func limits(cols map[string]column) (columns, error) {
 	if data.octetMax.Valid {
 		c.dataMax = data.octetMax.Int64
 	}
+	c.dataCharset = data.charset
 	return c, nil
 }
 
@@ -240,6 +243,16 @@ func (s *Store) ensureTable(ctx context.Context) error {
 	if s.cols, err = limits(cols); err != nil {
 		return fmt.Errorf("mysql: table %s: %w", s.table, err)
 	}
+	// The version is the SHA-256 of the data as the server holds it. When
+	// the connection receives those very bytes (no character set
+	// conversion of results), LoadVersion hashes them here and the server
+	// hashes only on Replace; otherwise the server hashes on every
+	// LoadVersion too.
+	var results string
+	if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(@@character_set_results, '')`).Scan(&results); err != nil {
+		return s.wrap("read character set", err)
+	}
+	s.hashHere = results == "" || results == "binary" || s.cols.dataCharset == "" || strings.EqualFold(results, s.cols.dataCharset)
 	return nil
 }
 
