@@ -583,7 +583,7 @@ func TestVersionWhereHashed(t *testing.T) {
 		t.Fatalf("LoadVersion: %v; hashed in Go: %v", err, s.hashHere)
 	}
 	var server []byte
-	if err := e.db.QueryRow("SELECT UNHEX(SHA2(data, 256)) FROM "+s.Table()+" WHERE session_id = 'v'").Scan(&server); err != nil || string(server) != string(v) {
+	if err := e.db.QueryRow("SELECT UNHEX(SHA2(data, 256)) FROM " + s.Table() + " WHERE session_id = 'v'").Scan(&server); err != nil || string(server) != string(v) {
 		t.Fatalf("version %x, server's SHA2 %x (%v)", v, server, err)
 	}
 

@@ -79,8 +79,8 @@ func (s *Store) Schema() string {
 // column is what information_schema says of one column.
 type column struct {
 	name, dataType, columnType, collation, charset string
-	charMax, octetMax                     sql.NullInt64
-	nullable                              bool
+	charMax, octetMax                              sql.NullInt64
+	nullable                                       bool
 }
 
 // columns are the limits the store enforces in Go, read from the table.
