@@ -78,9 +78,12 @@
 //
 // # Servers
 //
-// The SQL is the subset MySQL 8 and MariaDB 10.5+ share (INSERT … ON
-// DUPLICATE KEY UPDATE with VALUES(), which MySQL 8 deprecates but keeps,
-// as express-mysql-session does). The tests run on MariaDB 10.11.
+// The SQL is the subset MySQL 8 and MariaDB share: no RETURNING, no
+// sequences, JSON read with JSON_EXTRACT on the text column, and INSERT …
+// ON DUPLICATE KEY UPDATE with VALUES(), which MySQL 8 deprecates but keeps,
+// as express-mysql-session uses it. The tests run on MariaDB 10.11; MySQL 8
+// has not been run here. On MySQL, a row whose data is not JSON makes
+// UserSessions fall back to reading every live row in Go.
 package mysqlstore
 
 import (
