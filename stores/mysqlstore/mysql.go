@@ -82,8 +82,10 @@
 // sequences, JSON read with JSON_EXTRACT on the text column, and INSERT …
 // ON DUPLICATE KEY UPDATE with VALUES(), which MySQL 8 deprecates but keeps,
 // as express-mysql-session uses it. The tests run on MariaDB 10.11; MySQL 8
-// has not been run here. On MySQL, a row whose data is not JSON makes
-// UserSessions fall back to reading every live row in Go.
+// has not been run here. UserSessions guards its JSON functions with
+// JSON_VALID; should a server still fail on a row whose data is not JSON
+// (MySQL raises errors where MariaDB returns NULL), it falls back to
+// reading every live row and decoding the key in Go.
 package mysqlstore
 
 import (
