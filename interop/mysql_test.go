@@ -180,12 +180,14 @@ func roundedCookieExpiry(t *testing.T, doc string) int64 {
 
 // TestMySQLBothWays shares one express-mysql-session table between the
 // Express app and the Go service, on the table Node creates and on the one
-// Go creates: every change made on one side is seen on the other.
+// Go creates, with both sides' connections in UTC and in another time zone:
+// every change made on one side is seen on the other.
 func TestMySQLBothWays(t *testing.T) {
-	for _, creator := range []string{"node", "go"} {
-		t.Run(creator+"-creates-table", func(t *testing.T) {
+	for _, c := range []struct{ creator, tz string }{{"node", "+00:00"}, {"node", "+09:00"}, {"go", "+00:00"}, {"go", "-07:00"}} {
+		creator := c.creator
+		t.Run(creator+"-creates-table/time_zone"+c.tz, func(t *testing.T) {
 			t.Parallel()
-			e := newMySQLEnv(t, "")
+			e := newMySQLEnv(t, c.tz)
 			if creator == "go" {
 				e.open(t, true)
 			}
@@ -193,6 +195,7 @@ func TestMySQLBothWays(t *testing.T) {
 			if creator == "node" {
 				e.open(t, false)
 			}
+			checkMySQLTimeZone(t, e, node)
 			goURL := e.goApp(t, time.Hour, 0).URL
 			mysqlBothWays(t, e, node, goURL)
 		})
