@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sessionkit/sessionkit/express"
 	"github.com/sessionkit/sessionkit/middleware"
 	"github.com/sessionkit/sessionkit/session"
 )
@@ -230,9 +231,9 @@ func goApp(t testing.TB, cfg session.Config, secrets ...string) *httptest.Server
 // goAppManager is goApp, also returning the Manager behind it.
 func goAppManager(t testing.TB, cfg session.Config, secrets ...string) (*httptest.Server, *session.Manager) {
 	t.Helper()
-	mw, err := middleware.Express(cfg, secrets...)
+	mw, err := express.New(cfg, secrets...)
 	if err != nil {
-		t.Fatalf("middleware.Express: %v", err)
+		t.Fatalf("express.New: %v", err)
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
@@ -479,7 +480,7 @@ func (b *browser) do(method, url string, body any) response {
 	case b.header != "":
 		req.Header.Set("Cookie", b.header)
 	case b.cookie != "":
-		req.Header.Set("Cookie", middleware.ExpressCookieName+"="+b.cookie)
+		req.Header.Set("Cookie", express.CookieName+"="+b.cookie)
 	}
 	resp, err := b.client.Do(req)
 	if err != nil {
@@ -493,7 +494,7 @@ func (b *browser) do(method, url string, body any) response {
 	out := response{Status: resp.StatusCode, Body: data}
 	for _, line := range resp.Header.Values("Set-Cookie") {
 		c, err := http.ParseSetCookie(line)
-		if err != nil || c.Name != middleware.ExpressCookieName {
+		if err != nil || c.Name != express.CookieName {
 			continue
 		}
 		out.SetCookie = append(out.SetCookie, line)
@@ -525,7 +526,7 @@ func (b *browser) login(app, user string) string {
 		b.t.Fatalf("POST %s/login: body %s: %v", app, r.Body, err)
 	}
 	if b.cookie == "" {
-		b.t.Fatalf("POST %s/login set no %s cookie", app, middleware.ExpressCookieName)
+		b.t.Fatalf("POST %s/login set no %s cookie", app, express.CookieName)
 	}
 	return out.SessionID
 }

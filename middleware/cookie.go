@@ -256,22 +256,22 @@ func newCookieSpec(o session.CookieOptions) cookieSpec {
 		t.WriteString("; HttpOnly")
 	}
 	switch o.SameSite {
-	case "lax":
+	case session.SameSiteLax:
 		t.WriteString("; SameSite=Lax")
-	case "strict":
+	case session.SameSiteStrict:
 		t.WriteString("; SameSite=Strict")
-	case "none":
+	case session.SameSiteNone:
 		t.WriteString("; SameSite=None")
 	}
 	if o.Partitioned {
 		t.WriteString("; Partitioned")
 	}
 	switch o.Priority {
-	case "low":
+	case session.PriorityLow:
 		t.WriteString("; Priority=Low")
-	case "medium":
+	case session.PriorityMedium:
 		t.WriteString("; Priority=Medium")
-	case "high":
+	case session.PriorityHigh:
 		t.WriteString("; Priority=High")
 	}
 	return cookieSpec{
@@ -317,7 +317,7 @@ func (c *cookieSpec) clearCookie(secure bool) string {
 }
 
 // validToken reports whether s is a non-empty RFC 7230 token, the syntax of
-// a cookie name.
+// a header name.
 func validToken(s string) bool {
 	if s == "" {
 		return false
@@ -325,17 +325,6 @@ func validToken(s string) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c >= 0x80 || c <= ' ' || c == 0x7f || strings.IndexByte(`()<>@,;:\"/[]?={}`, c) >= 0 {
-			return false
-		}
-	}
-	return true
-}
-
-// validAttr reports whether s can be written as a Path or Domain attribute
-// value without ending the attribute early.
-func validAttr(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < ' ' || c == ';' || c == 0x7f || c >= 0x80 {
 			return false
 		}
 	}

@@ -159,7 +159,7 @@ func TestReadCookie(t *testing.T) {
 
 func TestSetCookieText(t *testing.T) {
 	exp := time.Date(2030, 1, 2, 3, 4, 5, 600, time.FixedZone("X", 3600))
-	base := session.CookieOptions{Name: "sid", Path: "/", SameSite: "lax"}
+	base := session.CookieOptions{Name: "sid", Path: "/", SameSite: session.SameSiteLax}
 	tests := []struct {
 		name      string
 		edit      func(*session.CookieOptions)
@@ -173,16 +173,16 @@ func TestSetCookieText(t *testing.T) {
 			"sid=VAL; Path=/; Expires=Wed, 02 Jan 2030 02:04:05 GMT; Secure; HttpOnly; SameSite=Lax",
 			"sid=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Secure; HttpOnly; SameSite=Lax"},
 		{"everything", func(o *session.CookieOptions) {
-			o.Path, o.Domain, o.SameSite, o.Partitioned, o.Priority = "/app", "example.com", "none", true, "high"
+			o.Path, o.Domain, o.SameSite, o.Partitioned, o.Priority = "/app", "example.com", session.SameSiteNone, true, session.PriorityHigh
 		}, true,
 			"sid=VAL; Path=/app; Domain=example.com; Expires=Wed, 02 Jan 2030 02:04:05 GMT; Secure; HttpOnly; SameSite=None; Partitioned; Priority=High",
 			"sid=; Path=/app; Domain=example.com; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Secure; HttpOnly; SameSite=None; Partitioned; Priority=High"},
 		{"browser session, script accessible, strict, low", func(o *session.CookieOptions) {
-			o.BrowserSession, o.ScriptAccessible, o.SameSite, o.Priority = true, true, "strict", "low"
+			o.BrowserSession, o.ScriptAccessible, o.SameSite, o.Priority = true, true, session.SameSiteStrict, session.PriorityLow
 		}, false,
 			"sid=VAL; Path=/; SameSite=Strict; Priority=Low",
 			"sid=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; SameSite=Strict; Priority=Low"},
-		{"samesite off, medium", func(o *session.CookieOptions) { o.SameSite, o.Priority = "off", "medium" }, false,
+		{"samesite off, medium", func(o *session.CookieOptions) { o.SameSite, o.Priority = session.SameSiteOff, session.PriorityMedium }, false,
 			"sid=VAL; Path=/; Expires=Wed, 02 Jan 2030 02:04:05 GMT; HttpOnly; Priority=Medium",
 			"sid=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; HttpOnly; Priority=Medium"},
 	}

@@ -49,26 +49,6 @@ func ExampleNew() {
 	// Output: visit 1 1
 }
 
-func ExampleExpress() {
-	store := memstore.New()
-	defer store.Close()
-	// The Express app's secret, newest first; its cookies are "connect.sid"
-	// and its records the JSON express-session writes.
-	mw, err := middleware.Express(session.Config{Store: store}, secret)
-	if err != nil {
-		log.Fatal(err)
-	}
-	h := mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		middleware.Get(r).SetUser("alice")
-	}))
-
-	w := httptest.NewRecorder()
-	h.ServeHTTP(w, httptest.NewRequest("GET", "/login", nil))
-	c := w.Result().Cookies()[0]
-	fmt.Println(c.Name, c.HttpOnly)
-	// Output: connect.sid true
-}
-
 func ExampleSign() {
 	fmt.Println(middleware.Sign("abc", "keyboard cat"))
 	id, ok := middleware.Verify("s%3Aabc.BpxCrWRpvZMh%2Fwk%2Fdjl34N%2Bm%2BVQEU7K%2F5WenLwJCgFU", []string{"keyboard cat"})

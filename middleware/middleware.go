@@ -1,13 +1,22 @@
 // Package middleware connects a session.Manager to net/http: it reads and
-// verifies the signed session cookie, gives handlers the request's session
-// through Get, commits it before the response's first byte and writes the
-// cookie.
+// verifies the signed session cookie (or a token in a request header, for
+// API and mobile clients), gives handlers the request's session through Get,
+// commits it before the response's first byte and writes the cookie.
 //
 // The cookie is signed exactly as express-session signs it, so a Go service
-// and an Express application can share sessions (see Express). The
-// signature is checked before the store is consulted, and the store is read
-// only when the handler uses the session: a forged cookie, or a request that
-// never touches its session, costs no store call.
+// and an Express application can share sessions (package express is the
+// preset that does it). The middleware imports no codec: the Manager's
+// decides the stored format. The signature is checked before the store is
+// consulted, and the store is read only when the handler uses the session:
+// a forged cookie, or a request that never touches its session, costs no
+// store call.
+//
+// Several middlewares can serve one request, each with its own cookie name
+// and store (say long-lived preferences and a short login session): each
+// Middleware's Get finds its own session, and the package-level Get the
+// innermost one. Config.TokenHeader carries the session in a request header
+// for clients without cookies; Begin serves frameworks whose handlers do
+// not write through an http.ResponseWriter (see the adapters directory).
 package middleware
 
 import (
@@ -20,7 +29,6 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/sessionkit/sessionkit/codecs/jsoncodec"
 	"github.com/sessionkit/sessionkit/session"
 )
 
@@ -63,10 +71,47 @@ type Config struct {
 	// X-Forwarded-Proto header. Set it only behind a proxy that overwrites
 	// that header.
 	TrustProxy bool
+
+	// TokenHeader names a request header that carries the session, for
+	// clients that keep no cookies (mobile apps, API clients). The token is
+	// the cookie's value, signed the same way with the same Secrets, so
+	// rotating a secret rotates both. "Authorization" reads
+	// "Authorization: Bearer <token>" and ignores other schemes; any other
+	// name is read as the bare token, such as "X-Session-Token". The
+	// default, "", reads no header.
+	//
+	// When a request carries both, the header wins and the cookie is not
+	// read; a header whose token does not verify gives a new session, as a
+	// bad cookie does. The response answers on the channel the request
+	// used: a request that came with the header gets the token back and no
+	// cookie, one that came with the cookie gets the cookie and no token,
+	// and one that brought neither gets both (it may be either kind of
+	// client). A page's scripts can read that header on same-origin
+	// responses, which HttpOnly cookies are meant to prevent: where that
+	// matters, serve API clients through a second, HeaderOnly Middleware
+	// on their own routes.
+	TokenHeader string
+
+	// TokenResponseHeader names the response header that gives a token to
+	// the client when its session is new or has been renewed, and is sent
+	// with an empty value when the session ended (Destroy, or past its
+	// deadline): the client should then drop its token. A session destroyed
+	// and then given new values (a "signed out" flash) sends the new
+	// session's token instead, replacing the dead one. A session whose
+	// token did not change gets no header. The default is TokenHeader, or
+	// "X-Session-Token" when TokenHeader is "Authorization". A browser
+	// script reading it from another origin needs it listed in CORS's
+	// Access-Control-Expose-Headers.
+	TokenResponseHeader string
+
+	// HeaderOnly turns the cookie off: it is neither read nor set, and only
+	// TokenHeader carries the session. It requires TokenHeader.
+	HeaderOnly bool
 }
 
-// Middleware reads, verifies, commits and writes session cookies. Create
-// one with New or Express; it is safe for concurrent use.
+// Middleware reads, verifies, commits and writes session cookies (and
+// header tokens). Create one with New (or express.New); it is safe for
+// concurrent use.
 type Middleware struct {
 	mgr        *session.Manager
 	keys       *keyring
@@ -75,13 +120,18 @@ type Middleware struct {
 	log        *slog.Logger
 	autoSecure bool
 	trustProxy bool
+
+	useCookie bool
+	token     tokenSpec
+	// vary lists the request headers a response that used the session
+	// depends on.
+	vary []string
 }
 
-// New checks cfg and returns a Middleware. It refuses a missing Manager, a
-// missing or short secret, and cookie settings that browsers reject or that
-// defeat the cookie's protection: SameSite=None or Partitioned without
-// Secure, a "__Secure-" name without Secure, and a "__Host-" name without
-// Secure, with a Domain or with a Path other than "/".
+// New checks cfg and returns a Middleware. It refuses a missing Manager and
+// a missing or short secret. The cookie settings are the Manager's, which
+// session.New checked: it refuses those that browsers reject or that defeat
+// the cookie's protection.
 func New(cfg Config) (*Middleware, error) {
 	if cfg.Manager == nil {
 		return nil, errors.New("middleware: Config.Manager is required")
@@ -94,8 +144,10 @@ func New(cfg Config) (*Middleware, error) {
 			return nil, fmt.Errorf("middleware: Config.Secrets[%d] is %d bytes; secrets must be at least %d random bytes", i, len(s), MinSecretLen)
 		}
 	}
+	// session.New checked the cookie options.
 	o := cfg.Manager.Config().Cookie
-	if err := checkCookie(o); err != nil {
+	tok, err := newTokenSpec(cfg)
+	if err != nil {
 		return nil, err
 	}
 	m := &Middleware{
@@ -106,6 +158,14 @@ func New(cfg Config) (*Middleware, error) {
 		log:        cfg.Logger,
 		autoSecure: cfg.AutoSecure,
 		trustProxy: cfg.TrustProxy,
+		useCookie:  !cfg.HeaderOnly,
+		token:      tok,
+	}
+	if m.useCookie {
+		m.vary = append(m.vary, "Cookie")
+	}
+	if tok.request != "" {
+		m.vary = append(m.vary, tok.request)
 	}
 	if m.log == nil {
 		m.log = cfg.Manager.Config().Logger
@@ -116,46 +176,49 @@ func New(cfg Config) (*Middleware, error) {
 	return m, nil
 }
 
-func checkCookie(o session.CookieOptions) error {
-	if !validToken(o.Name) {
-		return fmt.Errorf("middleware: cookie name %q is not a valid cookie name", o.Name)
-	}
-	if !validAttr(o.Path) || !strings.HasPrefix(o.Path, "/") {
-		return fmt.Errorf("middleware: cookie path %q must start with '/' and hold no ';' or control characters", o.Path)
-	}
-	if !validAttr(o.Domain) || strings.ContainsAny(o.Domain, " ,") {
-		return fmt.Errorf("middleware: cookie domain %q is not a valid domain", o.Domain)
-	}
-	lower := strings.ToLower(o.Name)
-	switch {
-	case o.SameSite == "none" && !o.Secure:
-		return errors.New("middleware: cookie SameSite=None requires Secure; browsers reject it otherwise")
-	case o.Partitioned && !o.Secure:
-		return errors.New("middleware: a Partitioned cookie requires Secure; browsers reject it otherwise")
-	case strings.HasPrefix(lower, "__secure-") && !o.Secure:
-		return fmt.Errorf("middleware: cookie %q: a __Secure- name requires Secure", o.Name)
-	case strings.HasPrefix(lower, "__host-") && (!o.Secure || o.Domain != "" || o.Path != "/"):
-		return fmt.Errorf("middleware: cookie %q: a __Host- name requires Secure, no Domain and Path \"/\"", o.Name)
-	}
-	return nil
-}
-
 // Manager returns the Manager the middleware commits to.
 func (m *Middleware) Manager() *session.Manager { return m.mgr }
 
-// ctxKey is the context key under which Handler keeps the request's state.
-type ctxKey struct{}
+// ctxKey is the context key under which Handler keeps the request's state,
+// for Get and FromContext; mwKey is the key of one Middleware's state.
+type (
+	ctxKey struct{}
+	mwKey  struct{ m *Middleware }
+)
 
-// Get returns the session of a request served through Handler, or nil for a
-// request that did not pass through it. The session is loaded from the
-// store on first use, not by Get. Get may be called any number of times and
-// from any goroutine of the request; it returns the same session each time.
-func Get(r *http.Request) *session.Session {
-	w, _ := r.Context().Value(ctxKey{}).(*writer)
-	if w == nil {
+// Get returns the session of a request served through a Middleware's
+// Handler, or nil for a request that did not pass through one. When several
+// middlewares are nested (sessions under different cookie names), Get
+// returns the innermost one's session; Middleware.Get reaches each.
+//
+// The session is loaded from the store on first use, not by Get. Get may be
+// called any number of times and from any goroutine of the request; it
+// returns the same session each time.
+func Get(r *http.Request) *session.Session { return FromContext(r.Context()) }
+
+// FromContext is Get for code that has only the request's context (or a
+// context derived from it).
+func FromContext(ctx context.Context) *session.Session {
+	st, _ := ctx.Value(ctxKey{}).(*state)
+	if st == nil {
 		return nil
 	}
-	return w.session()
+	return st.session()
+}
+
+// Get returns the session m keeps for the request, or nil when the request
+// did not pass through m's Handler. Unlike the package-level Get it finds
+// m's session however many other session middlewares are nested inside m.
+func (m *Middleware) Get(r *http.Request) *session.Session { return m.FromContext(r.Context()) }
+
+// FromContext is Middleware.Get for code that has only the request's
+// context.
+func (m *Middleware) FromContext(ctx context.Context) *session.Session {
+	st, _ := ctx.Value(mwKey{m}).(*state)
+	if st == nil {
+		return nil
+	}
+	return st.session()
 }
 
 // Handler returns next wrapped so that each request has a session, reached
@@ -163,26 +226,69 @@ func Get(r *http.Request) *session.Session {
 // returns when it writes nothing). When next panics the session is not
 // committed.
 //
-// The cookie is read and its signature checked when the handler first calls
-// Get, and the store only when it first uses the session: a request that
-// ignores its session costs neither.
+// The cookie (or token header) is read and its signature checked when the
+// handler first calls Get, and the store only when it first uses the
+// session: a request that ignores its session costs neither.
 //
-// A response whose handler called Get gets "Vary: Cookie" (added to any Vary
-// the handler set), since its content may depend on the session. A response
-// that sets or clears the cookie also gets "Cache-Control: no-store", so
-// that no shared cache replays the cookie; a Cache-Control the handler set is
-// kept only when it already holds no-store.
+// A response whose handler called Get gets "Vary: Cookie" (and the token
+// header's name, when one is configured; only that in HeaderOnly mode),
+// added to any Vary the handler set, since its content may depend on the
+// session. A response that sets or clears the cookie or the token also gets
+// "Cache-Control: no-store", so that no shared cache replays it; a
+// Cache-Control the handler set is kept only when it already holds
+// no-store.
 func (m *Middleware) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		// The writer is also the request's context (its parent's, plus the
-		// writer under ctxKey): one allocation fewer on every request than
+		// state under ctxKey): one allocation fewer on every request than
 		// context.WithValue.
-		w := &writer{ResponseWriter: rw, mw: m, Context: r.Context()}
+		w := &writer{ResponseWriter: rw}
+		w.state = state{Context: r.Context(), mw: m}
 		r = r.WithContext(w)
 		w.req = r
 		next.ServeHTTP(w, r)
 		w.commit()
 	})
+}
+
+// Pending is the session state of one request that an adapter serves
+// without Handler, for frameworks whose handlers do not write through an
+// http.ResponseWriter that Handler could wrap (fasthttp-based ones, such as
+// fiber). Begin makes one; the adapter runs its handlers, then calls Commit
+// before it sends anything.
+type Pending struct{ st *state }
+
+// Begin returns r with m's session state in its context (so Get,
+// FromContext and m.Get work on it and on the contexts derived from it) and
+// the Pending to commit once the handlers have run. Handler is the way for
+// net/http; Begin is for adapters.
+func (m *Middleware) Begin(r *http.Request) (*http.Request, *Pending) {
+	st := &state{Context: r.Context(), mw: m}
+	r = r.WithContext(st)
+	st.req = r
+	return r, &Pending{st}
+}
+
+// Session returns the request's session, as Get would.
+func (p *Pending) Session() *session.Session { return p.st.session() }
+
+// Commit commits the session and adds its headers (Set-Cookie, the token
+// header, Vary, Cache-Control) to w.Header(), writing nothing else. When the
+// commit fails it clears w.Header(), answers on w with the ErrorHandler
+// and returns the error: the adapter must then send w's response instead of
+// the handler's. Commit runs once; later calls do nothing and return nil.
+func (p *Pending) Commit(w http.ResponseWriter) error {
+	p.st.mu.Lock()
+	done := p.st.committed
+	p.st.mu.Unlock()
+	if done {
+		return nil
+	}
+	if err := p.st.commitTo(w.Header()); err != nil {
+		p.st.mw.fail(w, p.st.req, err)
+		return err
+	}
+	return nil
 }
 
 // secure reports whether the cookie set on r gets the Secure attribute.
@@ -229,27 +335,4 @@ func Unavailable(err error) bool {
 		errors.Is(err, syscall.ECONNREFUSED) ||
 		errors.Is(err, syscall.ECONNRESET) ||
 		errors.As(err, &ne)
-}
-
-// ExpressCookieName is the cookie name express-session uses by default.
-const ExpressCookieName = "connect.sid"
-
-// Express returns a Middleware that shares sessions with an express-session
-// application: cfg.Codec defaults to the express-session JSON codec
-// (codecs/jsoncodec) and cfg.Cookie.Name to "connect.sid"; the Manager is built
-// from cfg. Pass the Express app's secrets, newest first (express-session
-// also signs with the first). The other Config fields take their defaults;
-// build with session.New and New to set them.
-func Express(cfg session.Config, secrets ...string) (*Middleware, error) {
-	if cfg.Codec == nil {
-		cfg.Codec = jsoncodec.New()
-	}
-	if cfg.Cookie.Name == "" {
-		cfg.Cookie.Name = ExpressCookieName
-	}
-	mgr, err := session.New(cfg)
-	if err != nil {
-		return nil, err
-	}
-	return New(Config{Manager: mgr, Secrets: secrets})
 }

@@ -26,14 +26,12 @@ const (
 	failed               // commit failed; writes are discarded
 )
 
-// writer is the ResponseWriter handlers see, and the request's session
-// state. It commits the session before the first byte of the response.
+// state is one request's session state, and the request's context (its
+// parent's, plus itself under ctxKey and its Middleware's key).
 //
-// Its write methods are called by one goroutine at a time, as for any
-// ResponseWriter; mu guards what Get, callable from any goroutine, shares
-// with them.
-type writer struct {
-	http.ResponseWriter
+// mu guards what Get, callable from any goroutine of the request, shares
+// with the commit.
+type state struct {
 	context.Context // the request's original context
 	mw              *Middleware
 	req             *http.Request
@@ -41,39 +39,72 @@ type writer struct {
 	mu        sync.Mutex
 	sess      *session.Session // opened on first Get
 	committed bool             // commit has begun
+	// via is the channel the request carried its session on, and reqID
+	// the ID it named there when the signature verified.
+	via   uint8
+	reqID string
+}
+
+// Channels a request can carry its session on.
+const (
+	viaNone uint8 = iota
+	viaCookie
+	viaHeader
+)
+
+// writer is the ResponseWriter handlers see, and the request's session
+// state. It commits the session before the first byte of the response.
+//
+// Its write methods are called by one goroutine at a time, as for any
+// ResponseWriter.
+type writer struct {
+	http.ResponseWriter
+	state
 
 	phase uint8
 }
 
-// Value returns the writer itself for ctxKey, making it the request's
-// context, and defers every other key to the original context.
-func (w *writer) Value(key any) any {
-	if key == (ctxKey{}) {
-		return w
+// Value returns the state itself for ctxKey and for its Middleware's key,
+// making it the request's context, and defers every other key to the
+// original context.
+func (s *state) Value(key any) any {
+	switch k := key.(type) {
+	case ctxKey:
+		return s
+	case mwKey:
+		if k.m == s.mw {
+			return s
+		}
 	}
-	return w.Context.Value(key)
+	return s.Context.Value(key)
 }
 
 // session opens the request's session on first use. A session first asked
 // for after the commit is committed at once, so that changes to it fail
 // with session.ErrCommitted rather than vanish.
-func (w *writer) session() *session.Session {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.sess == nil {
-		var id string
-		if v, ok := readCookie(w.req.Header, w.mw.cookie.name); ok {
-			// The signature is checked before the Manager ever sees the
-			// ID, so a forged cookie costs no store call.
-			id, _ = w.mw.keys.verify(v)
+func (s *state) session() *session.Session {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sess == nil {
+		m := s.mw
+		// The signature is checked before the Manager ever sees the ID, so
+		// a forged cookie or token costs no store call.
+		if v, ok := m.token.read(s.req.Header); ok {
+			s.via = viaHeader
+			s.reqID, _ = m.keys.verify(v)
+		} else if m.useCookie {
+			if v, ok := readCookie(s.req.Header, m.cookie.name); ok {
+				s.via = viaCookie
+				s.reqID, _ = m.keys.verify(v)
+			}
 		}
-		w.sess = w.mw.mgr.Open(w.Context, id)
-		if w.committed {
+		s.sess = m.mgr.Open(s.Context, s.reqID)
+		if s.committed {
 			// Never loaded, so this only marks it committed.
-			_, _ = w.mw.mgr.Commit(w.Context, w.sess)
+			_, _ = m.mgr.Commit(s.Context, s.sess)
 		}
 	}
-	return w.sess
+	return s.sess
 }
 
 // commit commits the session once and reports whether the response may be
@@ -85,33 +116,60 @@ func (w *writer) commit() bool {
 	case failed:
 		return false
 	}
-	w.mu.Lock()
-	w.committed = true
-	s := w.sess
-	w.mu.Unlock()
 	w.phase = open
-	if s == nil {
-		return true
-	}
-	res, err := w.mw.mgr.Commit(w.Context, s)
-	if err != nil {
+	if err := w.commitTo(w.Header()); err != nil {
 		w.phase = failed
 		w.mw.fail(w.ResponseWriter, w.req, err)
 		return false
 	}
-	h := w.Header()
+	return true
+}
+
+// commitTo commits the session, when the request used it, and adds the
+// headers that follow to h.
+func (s *state) commitTo(h http.Header) error {
+	s.mu.Lock()
+	s.committed = true
+	sess := s.sess
+	s.mu.Unlock()
+	if sess == nil {
+		return nil
+	}
+	m := s.mw
+	res, err := m.mgr.Commit(s.Context, sess)
+	if err != nil {
+		return err
+	}
 	// What the handler wrote may depend on the session, and so on the
-	// cookie.
-	addVary(h)
+	// cookie or token.
+	addVary(h, m.vary)
+	// A request answers on the channel it came on; one that came on
+	// neither gets every configured one.
+	cookie := m.useCookie && s.via != viaHeader
+	token := m.token.request != "" && s.via != viaCookie
 	switch res.Cookie {
 	case session.CookieSet:
-		h.Add("Set-Cookie", w.mw.cookie.setCookie(w.mw.keys.sign(res.ID), res.ExpiresAt, res.BrowserSession, w.mw.secure(w.req)))
-		noStore(h)
+		if cookie {
+			h.Add("Set-Cookie", m.cookie.setCookie(m.keys.sign(res.ID), res.ExpiresAt, res.BrowserSession, m.secure(s.req)))
+			noStore(h)
+		}
+		// A touch keeps the ID, and so the token: it is sent only when new.
+		if token && res.ID != s.reqID {
+			h.Set(m.token.response, m.keys.sign(res.ID))
+			noStore(h)
+		}
 	case session.CookieClear:
-		h.Add("Set-Cookie", w.mw.cookie.clearCookie(w.mw.secure(w.req)))
-		noStore(h)
+		if cookie {
+			h.Add("Set-Cookie", m.cookie.clearCookie(m.secure(s.req)))
+			noStore(h)
+		}
+		if token {
+			// Present and empty: the client's token is dead.
+			h[m.token.response] = []string{""}
+			noStore(h)
+		}
 	}
-	return true
+	return nil
 }
 
 // fail answers with the ErrorHandler in place of the handler's response.
@@ -124,17 +182,21 @@ func (m *Middleware) fail(w http.ResponseWriter, r *http.Request, err error) {
 	m.onError(w, r, err)
 }
 
-// addVary adds Cookie to the Vary header unless it is already covered.
-func addVary(h http.Header) {
-	for _, v := range h["Vary"] {
-		for f := range strings.SplitSeq(v, ",") {
-			f = strings.TrimSpace(f)
-			if f == "*" || strings.EqualFold(f, "Cookie") {
-				return
+// addVary adds each of names to the Vary header unless it is already
+// covered.
+func addVary(h http.Header, names []string) {
+next:
+	for _, name := range names {
+		for _, v := range h["Vary"] {
+			for f := range strings.SplitSeq(v, ",") {
+				f = strings.TrimSpace(f)
+				if f == "*" || strings.EqualFold(f, name) {
+					continue next
+				}
 			}
 		}
+		h.Add("Vary", name)
 	}
-	h.Add("Vary", "Cookie")
 }
 
 // noStore makes the response uncacheable, since a cache that replayed it

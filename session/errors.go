@@ -7,8 +7,8 @@ var (
 	ErrNotFound = errors.New("session: not found")
 	// ErrType reports a value that cannot be read as the requested type.
 	ErrType = errors.New("session: value has another type")
-	// ErrReserved reports a key that express-session would drop or that
-	// this library keeps for itself.
+	// ErrReserved reports a key the codec's format reserves (see
+	// KeyChecker; express-session drops some), or the empty key.
 	ErrReserved = errors.New("session: reserved key")
 	// ErrCommitted reports a change made after the session was committed
 	// (after the response's first byte); the change is not saved.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 )
@@ -135,6 +136,15 @@ type testDoc struct {
 }
 
 func (testCodec) Name() string { return "test" }
+
+// CheckKey reserves a few keys, as a format may (see KeyChecker).
+func (testCodec) CheckKey(key string) error {
+	switch key {
+	case "cookie", "__sessionkit", "toString":
+		return fmt.Errorf("%w: %q", ErrReserved, key)
+	}
+	return nil
+}
 
 func (testCodec) Encode(st *State) ([]byte, error) {
 	d := testDoc{Created: st.Created.UnixMilli(), Deadline: st.Deadline.UnixMilli(), Values: map[string]json.RawMessage{}}

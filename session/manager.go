@@ -65,13 +65,15 @@ type CookieOptions struct {
 	// ScriptAccessible leaves out HttpOnly, letting page scripts read the
 	// cookie. The default (false) sets HttpOnly.
 	ScriptAccessible bool
-	// SameSite is "lax" (the default), "strict", "none" or "off" (no
-	// attribute).
-	SameSite string
-	// Partitioned sets the CHIPS Partitioned attribute.
+	// SameSite is SameSiteLax (the default), SameSiteStrict, SameSiteNone
+	// (which requires Secure) or SameSiteOff (no attribute). ParseSameSite
+	// reads it from configuration text.
+	SameSite SameSite
+	// Partitioned sets the CHIPS Partitioned attribute; it requires Secure.
 	Partitioned bool
-	// Priority is "low", "medium", "high" or empty.
-	Priority string
+	// Priority is PriorityLow, PriorityMedium, PriorityHigh or empty (no
+	// attribute). ParsePriority reads it from configuration text.
+	Priority Priority
 	// BrowserSession makes a cookie without Expires or Max-Age, which the
 	// browser drops when it closes. The default is a persistent cookie that
 	// expires with the session.
@@ -127,27 +129,11 @@ func New(cfg Config) (*Manager, error) {
 	if cfg.UserKey == "" {
 		cfg.UserKey = "user_id"
 	}
-	if err := CheckKey(cfg.UserKey); err != nil {
+	if err := checkKey(cfg.Codec, cfg.UserKey); err != nil {
 		return nil, fmt.Errorf("session: Config.UserKey: %w", err)
 	}
-	c := &cfg.Cookie
-	if c.Name == "" {
-		c.Name = "session"
-	}
-	if c.Path == "" {
-		c.Path = "/"
-	}
-	switch c.SameSite {
-	case "":
-		c.SameSite = "lax"
-	case "lax", "strict", "none", "off":
-	default:
-		return nil, fmt.Errorf("session: Cookie.SameSite %q: want lax, strict, none or off", c.SameSite)
-	}
-	switch c.Priority {
-	case "", "low", "medium", "high":
-	default:
-		return nil, fmt.Errorf("session: Cookie.Priority %q: want low, medium, high or empty", c.Priority)
+	if err := cfg.Cookie.check(); err != nil {
+		return nil, err
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()

@@ -335,7 +335,9 @@ func TestChangeAfterCommit(t *testing.T) {
 func TestReservedKeys(t *testing.T) {
 	f := newFixture(t, nil)
 	s := f.m.Open(context.Background(), "")
-	for _, k := range []string{"cookie", "id", "req", "regenerate", "__proto__", "toString", "", "__sessionkit"} {
+	// The empty key always, the others because the test codec reserves
+	// them (codecs/jsoncodec tests express-session's list).
+	for _, k := range []string{"cookie", "toString", "", "__sessionkit"} {
 		if err := s.Put(k, 1); !errors.Is(err, ErrReserved) {
 			t.Errorf("Put(%q): %v, want ErrReserved", k, err)
 		}

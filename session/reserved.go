@@ -2,31 +2,25 @@ package session
 
 import "fmt"
 
-// metaKey is the top-level key the JSON codec keeps this library's metadata
-// under; applications may not use it.
-const metaKey = "__sessionkit"
-
-// reserved lists top-level keys that express-session drops or overwrites when
-// it loads or saves a session (its own fields, the Session methods and the
-// names of Object.prototype), plus this library's metadata key. A value put
-// under one of them would be lost on the Node side, so Put refuses them.
-var reserved = map[string]bool{
-	"": true, metaKey: true,
-	// express-session's Session fields and methods.
-	"cookie": true, "id": true, "req": true, "regenerate": true, "destroy": true,
-	"reload": true, "save": true, "touch": true, "resetMaxAge": true,
-	// Object.prototype.
-	"constructor": true, "__proto__": true, "hasOwnProperty": true,
-	"isPrototypeOf": true, "propertyIsEnumerable": true, "toLocaleString": true,
-	"toString": true, "valueOf": true, "__defineGetter__": true,
-	"__defineSetter__": true, "__lookupGetter__": true, "__lookupSetter__": true,
+// KeyChecker is implemented by codecs whose format reserves top-level keys:
+// express-session, for one, drops or overwrites its own fields when it loads
+// a session, so a value put there would be lost on the Node side (see
+// codecs/jsoncodec). CheckKey returns an error wrapping ErrReserved for a
+// key that cannot hold a session value. The Manager asks it in Put and for
+// Config.UserKey, so the mistake shows where it is made rather than at the
+// next Commit.
+type KeyChecker interface {
+	CheckKey(key string) error
 }
 
-// CheckKey returns an error wrapping ErrReserved when key cannot hold a
-// session value.
-func CheckKey(key string) error {
-	if reserved[key] {
-		return fmt.Errorf("%w: %q is used by express-session or sessionkit itself; choose another key", ErrReserved, key)
+// checkKey refuses the empty key, which no format can name, and what codec
+// reserves.
+func checkKey(codec Codec, key string) error {
+	if key == "" {
+		return fmt.Errorf("%w: the empty key", ErrReserved)
+	}
+	if kc, ok := codec.(KeyChecker); ok {
+		return kc.CheckKey(key)
 	}
 	return nil
 }

@@ -197,10 +197,10 @@ func (s *Session) CreatedAt() (time.Time, error) {
 }
 
 // Put sets key to value. value must be encodable by the Manager's codec;
-// the error for one that is not comes from Commit. Reserved keys are refused
-// with ErrReserved.
+// the error for one that is not comes from Commit. The empty key, and the
+// keys the codec reserves (see KeyChecker), are refused with ErrReserved.
 func (s *Session) Put(key string, value any) error {
-	if err := CheckKey(key); err != nil {
+	if err := checkKey(s.m.codec, key); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -492,7 +492,7 @@ func (m *Manager) touchSession(ctx context.Context, s *Session, now time.Time, u
 // browser-session cookie; a new one gets the configured kind.
 func (m *Manager) fillCookie(c *Cookie, browser bool, idle time.Duration, exp time.Time) {
 	o := m.cfg.Cookie
-	*c = Cookie{Path: o.Path, Domain: o.Domain, Priority: o.Priority}
+	*c = Cookie{Path: o.Path, Domain: o.Domain, Priority: string(o.Priority)}
 	if !browser {
 		ms := idle.Milliseconds()
 		e := exp.UTC()
@@ -507,8 +507,8 @@ func (m *Manager) fillCookie(c *Cookie, browser bool, idle time.Duration, exp ti
 	if o.Partitioned {
 		c.Partitioned = ptr(true)
 	}
-	if o.SameSite != "off" {
-		c.SameSite = o.SameSite
+	if o.SameSite != SameSiteOff {
+		c.SameSite = string(o.SameSite)
 	}
 }
 

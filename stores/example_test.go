@@ -34,7 +34,7 @@ func ExampleOpen() {
 
 func ExampleRegister() {
 	// A third-party driver joins Open with its own scheme.
-	stores.Register("tmpmem", func(ctx context.Context, rawURL string) (session.Store, error) {
+	stores.Register("tmpmem", func(ctx context.Context, rawURL string, o stores.Options) (session.Store, error) {
 		return memstore.New(memstore.WithPruneInterval(time.Hour)), nil
 	})
 	st, err := stores.Open(context.Background(), "tmpmem://")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -52,7 +53,7 @@ func roundTrip(t *testing.T, st session.Store) {
 }
 
 func TestUnknownSchemeListsKnown(t *testing.T) {
-	for _, raw := range []string{"mysql://root@localhost/db", "", "sessions.db", "://x"} {
+	for _, raw := range []string{"nosuch://root@localhost/db", "", "sessions.db", "://x"} {
 		_, err := stores.Open(context.Background(), raw)
 		if !errors.Is(err, stores.ErrUnknownScheme) {
 			t.Fatalf("Open(%q) = %v, want ErrUnknownScheme", raw, err)
@@ -123,14 +124,49 @@ func TestBbolt(t *testing.T) {
 		}
 		roundTrip(t, st)
 	}
-	if p, err := stores.BboltPath("bbolt://a%20b/c.db"); err != nil || p != filepath.Join(dir, "a b", "c.db") {
-		t.Errorf("BboltPath = %q, %v", p, err)
+	if err := os.Mkdir(filepath.Join(dir, "a b"), 0o700); err != nil {
+		t.Fatal(err)
 	}
+	st, err = stores.Open(context.Background(), "bbolt://a%20b/c.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := st.(*boltstore.Store).Path(); got != filepath.Join(dir, "a b", "c.db") {
+		t.Errorf("bbolt://a%%20b/c.db opened %q", got)
+	}
+	roundTrip(t, st)
 	for _, bad := range []string{"bbolt://", "bbolt:///", "bbolt://x.db?prune_batch=-1", "bbolt://x.db?verify=maybe", "bbolt://x.db?mode=999"} {
 		if _, err := stores.Open(context.Background(), bad); err == nil {
 			t.Errorf("Open(%q) succeeded", bad)
 		}
 	}
+}
+
+// TestOpenWithNoCreate checks that a store opened for inspection creates
+// nothing, and that the store's error keeps its cause through Open.
+func TestOpenWithNoCreate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "missing.db")
+	_, err := stores.OpenWith(context.Background(), "bbolt://"+path, stores.Options{NoCreate: true})
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("OpenWith(NoCreate) of a missing file: %v; want fs.ErrNotExist", err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("OpenWith(NoCreate) created the file: %v", err)
+	}
+	st, err := stores.Open(context.Background(), "bbolt://"+path+"?bucket=app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.(io.Closer).Close()
+	_, err = stores.OpenWith(context.Background(), "bbolt://"+path+"?bucket=other", stores.Options{NoCreate: true})
+	if err == nil || !strings.Contains(err.Error(), `holds no sessions under bucket "other"`) {
+		t.Errorf("OpenWith(NoCreate) with another bucket: %v", err)
+	}
+	st, err = stores.OpenWith(context.Background(), "bbolt://"+path+"?bucket=app", stores.Options{NoCreate: true})
+	if err != nil {
+		t.Fatalf("OpenWith(NoCreate) of an existing store: %v", err)
+	}
+	st.(io.Closer).Close()
 }
 
 func TestPostgres(t *testing.T) {
@@ -235,7 +271,10 @@ func TestPasswordNeverShown(t *testing.T) {
 		"redis+sentinel://u:" + pw + "@127.0.0.1:1,127.0.0.1:2/?master_name=m&dial_timeout=1s&dialer_retries=1&max_retries=-1",
 		"redis+sentinel://127.0.0.1:1/?master_name=m&dial_timeout=1s&dialer_retries=1&max_retries=-1&password=" + pw,
 		"redis://u:" + url.QueryEscape(pw+"/?#") + "@127.0.0.1:1/0?dial_timeout=1s",
-		"mysql://u:" + pw + "@127.0.0.1/db",
+		"postgres://app@127.0.0.1:1/db?sslmode=disable&connect_timeout=2&password=100%25" + pw,
+		"postgres://app:100%25" + pw + "@127.0.0.1:1/db?sslmode=disable&connect_timeout=2",
+		"nosuch://u:" + pw + "@127.0.0.1/db",
+		"host=127.0.0.1 port=1 user=app password=" + pw + " connect_timeout=2 sslmode=disable",
 	}
 	for _, raw := range urls {
 		_, err := stores.Open(ctx, raw)
@@ -250,11 +289,21 @@ func TestPasswordNeverShown(t *testing.T) {
 			t.Errorf("Redact(…) = %q", r)
 		}
 	}
+	// pgstore takes a key=value connection string too.
+	for _, raw := range []string{
+		"host=127.0.0.1 port=1 user=app password=" + pw + " connect_timeout=2 sslmode=disable",
+		"host=127.0.0.1 port=1 user=app password='100% " + pw + "' connect_timeout=2 sslmode=disable",
+	} {
+		_, err := pgstore.Open(ctx, raw, pgstore.Options{})
+		if err == nil || strings.Contains(err.Error(), "S3CRET") {
+			t.Errorf("pgstore.Open of a key=value string: %v", err)
+		}
+	}
 }
 
 func TestRegister(t *testing.T) {
 	var got string
-	stores.Register("Custom", func(ctx context.Context, raw string) (session.Store, error) {
+	stores.Register("Custom", func(ctx context.Context, raw string, o stores.Options) (session.Store, error) {
 		got = raw
 		return memstore.New(), nil
 	})
@@ -267,7 +316,7 @@ func TestRegister(t *testing.T) {
 	}
 	roundTrip(t, st)
 
-	stores.Register("failing", func(ctx context.Context, raw string) (session.Store, error) {
+	stores.Register("failing", func(ctx context.Context, raw string, o stores.Options) (session.Store, error) {
 		return nil, errors.New("cannot log in with " + raw)
 	})
 	_, err = stores.Open(context.Background(), "failing://u:pa55w0rd@h")

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -38,7 +39,15 @@ func runCookie(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	sub, args := args[0], args[1:]
 	var secrets secretsFlag
-	fs := flag.NewFlagSet("cookie "+sub, flag.ContinueOnError)
+	var fs *flag.FlagSet
+	switch sub {
+	case "sign":
+		fs = command("cookie sign", "cookie sign [--secret S] [ID]\n\nPrints a signed cookie value for ID (a new random ID when none), as\nexpress-session signs it. The secret must be at least "+strconv.Itoa(middleware.MinSecretLen)+" bytes.", false)
+	case "verify":
+		fs = command("cookie verify", "cookie verify [--secret S]... [--name NAME] [--store URL] [--show-id] VALUE\n\nChecks a cookie value, or every signed cookie of a Cookie header (as a\nbrowser sends it, other cookies and all), and says why one is refused.", true)
+	default:
+		return status(usagef("unknown cookie subcommand %q: want verify or sign", sub), stderr)
+	}
 	fs.Var(&secrets, "secret", "signing secret; repeat for rotated ones, newest first (default: SESSION_SECRET)")
 	switch sub {
 	case "sign":
@@ -49,6 +58,12 @@ func runCookie(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		sec, err := secrets.secrets()
 		if err != nil {
 			return status(err, stderr)
+		}
+		// Verifying accepts the short secrets a fleet may still have;
+		// a new cookie is signed only with a secret the middleware
+		// would accept.
+		if len(sec[0]) < middleware.MinSecretLen {
+			return status(usagef("the signing secret is %d bytes; cookie sign needs at least %d bytes, as the middleware does (verify accepts shorter ones)", len(sec[0]), middleware.MinSecretLen), stderr)
 		}
 		if len(pos) > 1 {
 			return status(usagef("cookie sign takes at most one session ID"), stderr)
@@ -63,7 +78,7 @@ func runCookie(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stdout, middleware.Sign(id, sec[0]))
 		return exitOK
 	case "verify":
-		name := fs.String("name", "", "cookie name to pick from a Cookie header (default: every cookie in it)")
+		name := fs.String("name", "", "cookie name to pick from a Cookie header (default: every signed cookie in it)")
 		storeURL := fs.String("store", "", "also look the session up in this store")
 		showID := fs.Bool("show-id", false, "print the session ID itself, not only its log hash")
 		pos, err := parse(fs, args, stderr)
@@ -79,11 +94,13 @@ func runCookie(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		}
 		return verifyCookies(ctx, pos[0], *name, *storeURL, *showID, sec, stdout, stderr)
 	}
-	return status(usagef("unknown cookie subcommand %q: want verify or sign", sub), stderr)
+	return exitOK
 }
 
-// verifyCookies checks a value, or every cookie (or the one named) of a
-// Cookie header, and explains why a value is refused.
+// verifyCookies checks a value, or every signed cookie (or the one named) of
+// a Cookie header, and explains why a value is refused. A browser's header
+// carries other cookies (analytics, preferences, another app's), so without
+// a name the unsigned ones are skipped and named, not errors.
 func verifyCookies(ctx context.Context, arg, name, storeURL string, showID bool, secrets []string, stdout, stderr io.Writer) int {
 	arg = strings.TrimSpace(arg)
 	arg = strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(arg, "Cookie:"), "cookie:"))
@@ -95,14 +112,24 @@ func verifyCookies(ctx context.Context, arg, name, storeURL string, showID bool,
 		if err != nil {
 			return status(usagef("cannot parse the Cookie header: %v", err), stderr)
 		}
+		var skipped []string
 		for _, c := range cs {
-			if name == "" || c.Name == name {
+			switch {
+			case name != "" && c.Name == name, name == "" && signedLooking(c.Value):
 				cookies = append(cookies, pair{c.Name, c.Value})
+			case name == "":
+				skipped = append(skipped, c.Name)
 			}
 		}
-		if len(cookies) == 0 {
+		switch {
+		case len(cookies) == 0 && name != "":
 			fmt.Fprintf(stdout, "error: no cookie named %q in the header\n", name)
 			return exitDeviation
+		case len(cookies) == 0:
+			fmt.Fprintf(stdout, "error: no signed cookie in the header (cookies: %s)\n", strings.Join(skipped, ", "))
+			return exitDeviation
+		case len(skipped) > 0:
+			fmt.Fprintf(stdout, "info: skipped %d unsigned cookies: %s\n", len(skipped), strings.Join(skipped, ", "))
 		}
 	} else {
 		cookies = []pair{{name, arg}}
@@ -110,7 +137,7 @@ func verifyCookies(ctx context.Context, arg, name, storeURL string, showID bool,
 	var t *target
 	if storeURL != "" {
 		var err error
-		if t, err = open(ctx, storeURL, openOptions{noCreate: true, mustExist: true}); err != nil {
+		if t, err = open(ctx, storeURL, existing); err != nil {
 			return status(err, stderr)
 		}
 		defer t.Close()
@@ -149,6 +176,12 @@ func verifyCookies(ctx context.Context, arg, name, storeURL string, showID bool,
 		}
 	}
 	return code
+}
+
+// signedLooking reports whether a cookie value is signed the way
+// express-session signs: "s:" first, URL-encoded or not.
+func signedLooking(v string) bool {
+	return strings.HasPrefix(v, "s:") || strings.HasPrefix(strings.ToLower(v), "s%3a")
 }
 
 // verifyOne returns the ID and the index of the secret that signed value, or

@@ -13,8 +13,13 @@
 //	                                print the PostgreSQL SQL
 //	sessionctl cookie verify|sign …  check or mint a signed session cookie
 //
-// URLs are those of package stores (postgres://, mysql://, redis://,
-// redis+cluster://, bbolt://, memory://). Passwords in URLs are never printed. Results go to
+// URLs are those the stores registry opens (postgres://, redis://, rediss://,
+// redis+cluster://, redis+sentinel://, bbolt://, memory://, and any scheme
+// registered beside them); sessionctl <command> -h lists every form with its
+// parameters. sessionctl reaches a store only through the registry
+// (stores.OpenWith) and the capability interfaces of package session, so it
+// knows no store's URL parameters, SQL or file layout, and a store added to
+// the registry works with every command. Passwords in URLs are never printed. Results go to
 // standard output, one line per finding; progress and errors to standard
 // error. The exit status is 0 on success, 1 when a check finds a deviation or
 // an operation fails, and 2 on a usage error.
@@ -26,34 +31,21 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"os/signal"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
-	"go.etcd.io/bbolt"
-
 	"github.com/sessionkit/sessionkit/session"
 	"github.com/sessionkit/sessionkit/stores"
-	"github.com/sessionkit/sessionkit/stores/boltstore"
 )
 
 func main() {
-	// go-redis narrates Sentinel lookups and pool redials on the standard
-	// logger; sessionctl reports what matters itself.
-	goredis.SetLogger(quietRedis{})
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-type quietRedis struct{}
-
-func (quietRedis) Printf(context.Context, string, ...any) {}
-
-const usage = `usage: sessionctl <command> [flags] [arguments]
+var usage = `usage: sessionctl <command> [flags] [arguments]
 
 commands:
   check URL                       reachability, layout, live/expired counts, expiry range
@@ -68,13 +60,14 @@ commands:
                                   print the PostgreSQL table SQL
   cookie verify [--secret S]... [--name NAME] [--store URL] VALUE
                                   check a cookie value or a Cookie header
-  cookie sign [--secret S]... [ID]
-                                  mint a signed cookie value (a new ID when none)
+  cookie sign [--secret S] [ID]
+                                  mint a signed cookie value (a new ID when none);
+                                  the secret must be at least 32 bytes
 
-URLs: postgres://…, mysql://…, redis://…, rediss://…, redis+cluster://h1,h2/…,
-      bbolt:///abs/file.db, bbolt://rel/file.db, memory://
-Secrets come from --secret or SESSION_SECRET.
-`
+Secrets come from --secret or SESSION_SECRET. sessionctl <command> -h
+describes one command.
+
+` + urlHelp
 
 // exit statuses.
 const (
@@ -118,6 +111,42 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return status(err, stderr)
 }
 
+// urlHelp describes the URL arguments: every form the registry opens.
+var urlHelp = "A URL names a session store; passwords in it are never printed. Its forms:\n\n" +
+	indent(stores.Usage())
+
+func indent(s string) string {
+	return "  " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n  ") + "\n"
+}
+
+// command returns the flag set of a command, whose -h prints synopsis, the
+// flags and, when withURL, the forms of a store URL.
+func command(name, synopsis string, withURL bool) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprintf(w, "usage: sessionctl %s\n", synopsis)
+		if hasFlags(fs) {
+			fmt.Fprintln(w, "\nflags:")
+			fs.PrintDefaults()
+		}
+		if withURL {
+			fmt.Fprintf(w, "\n%s", urlHelp)
+		}
+	}
+	return fs
+}
+
+func hasFlags(fs *flag.FlagSet) bool {
+	n := 0
+	fs.VisitAll(func(*flag.Flag) { n++ })
+	return n > 0
+}
+
+// errHelp is returned when -h asked for a command's help, which is then
+// printed: not a failure.
+var errHelp = errors.New("help requested")
+
 // usageError marks a mistake in the command line.
 type usageError struct{ error }
 
@@ -127,7 +156,7 @@ func usagef(format string, args ...any) error {
 
 // status prints err and returns the exit status it calls for.
 func status(err error, stderr io.Writer) int {
-	if err == nil {
+	if err == nil || errors.Is(err, errHelp) {
 		return exitOK
 	}
 	fmt.Fprintf(stderr, "sessionctl: %v\n", err)
@@ -145,6 +174,9 @@ func parse(fs *flag.FlagSet, args []string, stderr io.Writer) ([]string, error) 
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, errHelp
+			}
 			return nil, usageError{err}
 		}
 		args = fs.Args()
@@ -168,180 +200,44 @@ func oneURL(fs *flag.FlagSet, args []string, stderr io.Writer) (string, error) {
 	return pos[0], nil
 }
 
-// target is an opened store with what sessionctl needs beside the Store
-// contract.
+// target is an opened store and the name of its backend, for messages.
 type target struct {
-	url     string
 	backend string
 	store   session.Store
-	// db and bucket are set for bbolt, whose file sessionctl opens itself
-	// so that it can read the layout beside the store.
-	db     *bbolt.DB
-	bucket string
 }
 
 func (t *target) Close() error {
-	var err error
 	if c, ok := t.store.(io.Closer); ok {
-		err = c.Close()
+		return c.Close()
 	}
-	if t.db != nil {
-		err = errors.Join(err, t.db.Close())
-	}
-	return err
-}
-
-// openOptions adjust how a store is opened for a command.
-type openOptions struct {
-	// noCreate turns a PostgreSQL create_table off, so that a check reports
-	// a missing table instead of creating it.
-	noCreate bool
-	// pruneBatch, when positive, sets the batch size of Prune.
-	pruneBatch int
-	// poolConns, when positive, sizes a PostgreSQL pool that the URL does
-	// not size itself: pgx's default (the CPU count, at least 4) would make
-	// concurrent workers wait for connections.
-	poolConns int
-	// mustExist refuses a bbolt file that does not exist rather than
-	// creating an empty one.
-	mustExist bool
-}
-
-// open opens rawURL with background pruning off: sessionctl does what it is
-// asked and nothing else.
-func open(ctx context.Context, rawURL string, o openOptions) (*target, error) {
-	t := &target{url: rawURL, backend: stores.Backend(rawURL)}
-	switch t.backend {
-	case "bbolt":
-		return t, t.openBbolt(o)
-	case "mysql":
-		rawURL = setParam(rawURL, "prune_interval", "off")
-		if o.noCreate {
-			rawURL = setParam(rawURL, "create_table", "false")
-		}
-		if o.pruneBatch > 0 {
-			rawURL = setParam(rawURL, "prune_batch", fmt.Sprint(o.pruneBatch))
-		}
-	case "postgres":
-		rawURL = setParam(rawURL, "prune_interval", "off")
-		if o.noCreate {
-			rawURL = setParam(rawURL, "create_table", "false")
-		}
-		if o.pruneBatch > 0 {
-			rawURL = setParam(rawURL, "prune_batch", fmt.Sprint(o.pruneBatch))
-		}
-		if o.poolConns > 0 && !query(rawURL).Has("pool_max_conns") {
-			rawURL = setParam(rawURL, "pool_max_conns", fmt.Sprint(o.poolConns))
-		}
-	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	st, err := stores.Open(ctx, rawURL)
-	if err != nil {
-		return nil, err
-	}
-	t.store = st
-	return t, nil
-}
-
-// openBbolt opens the file with bbolt directly and builds the store on it.
-func (t *target) openBbolt(o openOptions) error {
-	path, err := stores.BboltPath(t.url)
-	if err != nil {
-		return err
-	}
-	if o.mustExist {
-		if _, err := os.Stat(path); err != nil {
-			return fmt.Errorf("bbolt: %w", err)
-		}
-	}
-	q := query(t.url)
-	bopts := boltstore.Options{Bucket: q.Get("bucket"), PruneInterval: -1, PruneBatch: o.pruneBatch}
-	if bopts.Bucket == "" {
-		bopts.Bucket = "sessionkit"
-	}
-	t.bucket = bopts.Bucket
-	timeout := time.Second
-	if s := q.Get("open_timeout"); s != "" {
-		if timeout, err = time.ParseDuration(s); err != nil {
-			return usagef("open_timeout=%q is not a duration", s)
-		}
-	}
-	mode := os.FileMode(0o600)
-	if s := q.Get("mode"); s != "" {
-		m, err := strconv.ParseUint(s, 8, 32)
-		if err != nil || m > 0o777 {
-			return usagef("mode=%q is not an octal permission such as 0600", s)
-		}
-		mode = os.FileMode(m)
-	}
-	db, err := bbolt.Open(path, mode, &bbolt.Options{Timeout: timeout})
-	if err != nil {
-		if errors.Is(err, bbolt.ErrTimeout) {
-			return fmt.Errorf("bbolt: %s is locked by another process (a running server?); stop it first", path)
-		}
-		return fmt.Errorf("bbolt: %s: %w", path, err)
-	}
-	if o.mustExist {
-		// New would create the buckets; a file without them is another
-		// application's, or the bucket parameter is wrong.
-		err := db.View(func(tx *bbolt.Tx) error {
-			if tx.Bucket([]byte(t.bucket+"/data")) == nil {
-				return fmt.Errorf("bbolt: %s holds no sessions under bucket %q (another application's file, or a different bucket= parameter?)", path, t.bucket)
-			}
-			return nil
-		})
-		if err != nil {
-			db.Close()
-			return err
-		}
-	}
-	st, err := boltstore.New(db, bopts)
-	if err != nil {
-		db.Close()
-		return err
-	}
-	t.db, t.store = db, st
 	return nil
 }
 
-// query returns the query parameters of rawURL, read from its text.
-func query(rawURL string) url.Values {
-	_, q, ok := strings.Cut(rawURL, "?")
-	if !ok {
-		return url.Values{}
+// open opens rawURL through the registry with background pruning off and
+// the store libraries quiet: sessionctl does what it is asked and nothing
+// else, and reports it itself. Commands that read a store set o.NoCreate,
+// so that a mistyped URL is an error rather than a new, empty store.
+func open(ctx context.Context, rawURL string, o stores.Options) (*target, error) {
+	o.NoPruning, o.Quiet = true, true
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	st, err := stores.OpenWith(ctx, rawURL, o)
+	if err != nil {
+		return nil, err
 	}
-	q, _, _ = strings.Cut(q, "#")
-	v, _ := url.ParseQuery(q)
-	if v == nil {
-		v = url.Values{}
-	}
-	return v
+	return &target{backend: stores.Backend(rawURL), store: st}, nil
 }
 
-// setParam sets the query parameter key of rawURL to value.
-func setParam(rawURL, key, value string) string {
-	base, q, _ := strings.Cut(rawURL, "?")
-	q, frag, hasFrag := strings.Cut(q, "#")
-	v, err := url.ParseQuery(q)
-	if err != nil {
-		return rawURL
-	}
-	v.Set(key, value)
-	out := base + "?" + v.Encode()
-	if hasFrag {
-		out += "#" + frag
-	}
-	return out
-}
+// existing is what commands that only read or prune a store ask of it.
+var existing = stores.Options{NoCreate: true}
 
 func runCount(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("count", flag.ContinueOnError)
+	fs := command("count", "count URL\n\nPrints the number of live sessions.", true)
 	raw, err := oneURL(fs, args, stderr)
 	if err != nil {
 		return err
 	}
-	t, err := open(ctx, raw, openOptions{noCreate: true, mustExist: true})
+	t, err := open(ctx, raw, existing)
 	if err != nil {
 		return err
 	}

@@ -3,16 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
-	"strconv"
 	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/sessionkit/sessionkit/codecs/jsoncodec"
 	"github.com/sessionkit/sessionkit/session"
 	"github.com/sessionkit/sessionkit/stores"
 )
@@ -36,7 +34,7 @@ type migration struct {
 }
 
 func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	fs := command("migrate", "migrate --from URL --to URL [--workers N] [--force] [--user-key KEY] [--no-verify]\n\nCopies every live session with its expiry, links users in the destination's\nindex, then verifies every record. Run it again to resume.", true)
 	from := fs.String("from", "", "source store URL (required)")
 	to := fs.String("to", "", "destination store URL (required)")
 	workers := fs.Int("workers", 8, "sessions copied concurrently")
@@ -54,16 +52,16 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return status(usagef("migrate needs --from URL and --to URL"), stderr)
 	case *workers < 1:
 		return status(usagef("--workers must be at least 1"), stderr)
-	case sameStore(*from, *to):
+	case stores.Same(*from, *to):
 		return status(usagef("--from and --to name the same store"), stderr)
 	}
 
-	src, err := open(ctx, *from, openOptions{noCreate: true, mustExist: true, poolConns: 2})
+	src, err := open(ctx, *from, stores.Options{NoCreate: true, Conns: 2})
 	if err != nil {
 		return status(fmt.Errorf("source: %w", err), stderr)
 	}
 	defer src.Close()
-	dst, err := open(ctx, *to, openOptions{poolConns: *workers})
+	dst, err := open(ctx, *to, stores.Options{Conns: *workers})
 	if err != nil {
 		return status(fmt.Errorf("destination: %w", err), stderr)
 	}
@@ -112,21 +110,6 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		code = exitDeviation
 	}
 	return code
-}
-
-// sameStore reports whether two URLs plainly name one store; copying a
-// store onto itself would only rewrite it (or, for bbolt, wait for its own
-// lock).
-func sameStore(a, b string) bool {
-	if a == b {
-		return true
-	}
-	if stores.Backend(a) == "bbolt" && stores.Backend(b) == "bbolt" {
-		pa, erra := stores.BboltPath(a)
-		pb, errb := stores.BboltPath(b)
-		return erra == nil && errb == nil && pa == pb
-	}
-	return false
 }
 
 // pass streams the source's records to m.workers goroutines running fn.
@@ -191,7 +174,7 @@ func (m *migration) copyOne(ctx context.Context, r session.Record) error {
 		}
 	}
 	if m.users != nil {
-		if user := userOf(r.Data, m.userKey); user != "" {
+		if user := jsoncodec.User(r.Data, m.userKey); user != "" {
 			if err := m.users.LinkUser(ctx, user, r.ID, r.ExpiresAt); err != nil {
 				return fmt.Errorf("destination: link session %s to its user: %w", session.LogID(r.ID), err)
 			}
@@ -222,32 +205,4 @@ func (m *migration) verifyOne(ctx context.Context, r session.Record) error {
 		m.verified.Add(1)
 	}
 	return nil
-}
-
-// userOf returns the user under key in a JSON session document, a string or
-// a number as the Manager reads it, or "" when there is none or the data is
-// not JSON (another codec's: its users cannot be linked here).
-func userOf(data []byte, key string) string {
-	if key == "" || len(data) == 0 || data[0] != '{' {
-		return ""
-	}
-	var doc map[string]json.RawMessage
-	if json.Unmarshal(data, &doc) != nil {
-		return ""
-	}
-	raw, ok := doc[key]
-	if !ok {
-		return ""
-	}
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	var n json.Number
-	if json.Unmarshal(raw, &n) == nil {
-		if _, err := strconv.ParseFloat(n.String(), 64); err == nil {
-			return n.String()
-		}
-	}
-	return ""
 }

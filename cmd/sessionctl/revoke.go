@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,7 +17,7 @@ import (
 // index never linked, such as those a Node app wrote to Redis or bbolt that
 // no Go service has loaded since.
 func runRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("revoke", flag.ContinueOnError)
+	fs := command("revoke", "revoke --user U [--user-key KEY] [--scan] [--dry-run] URL\n\nEnds every live session of a user (log out everywhere).", true)
 	user := fs.String("user", "", "the user whose sessions end (required)")
 	userKey := fs.String("user-key", "user_id", "top-level JSON key holding the user")
 	scan := fs.Bool("scan", false, "read every session rather than the user index, to find sessions no index links")
@@ -33,7 +32,7 @@ func runRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	case *userKey == "":
 		return usagef("--user-key must not be empty")
 	}
-	t, err := open(ctx, raw, openOptions{noCreate: true, mustExist: true})
+	t, err := open(ctx, raw, existing)
 	if err != nil {
 		return err
 	}
@@ -91,7 +90,7 @@ func revokeByScan(ctx context.Context, t *target, user, userKey string, dryRun b
 	err := it.Iterate(ctx, func(r session.Record) error {
 		seen++
 		bar.set(seen)
-		if userOf(r.Data, userKey) == user {
+		if jsoncodec.User(r.Data, userKey) == user {
 			ids = append(ids, r.ID)
 		}
 		return nil

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 
@@ -9,7 +8,7 @@ import (
 )
 
 func runSchema(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("schema", flag.ContinueOnError)
+	fs := command("schema", "schema [--table T] [--schema S] [--user-index]\n\nPrints the SQL of the PostgreSQL session table.", false)
 	var o pgstore.Options
 	fs.StringVar(&o.Table, "table", "session", "table name")
 	fs.StringVar(&o.Schema, "schema", "", "schema holding the table (default: the search_path)")

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -148,7 +149,7 @@ func TestUsage(t *testing.T) {
 			t.Errorf("sessionctl %q: exit %d, want %d", args, code, exitUsage)
 		}
 	}
-	_, errOut, code := ctl(t, "check", "mongodb://u:pw-S3CRET@h/db")
+	_, errOut, code := ctl(t, "check", "nosuch://u:pw-S3CRET@h/db")
 	if code != exitDeviation || strings.Contains(errOut, "S3CRET") {
 		t.Errorf("check of an unknown scheme: exit %d, %s", code, errOut)
 	}
@@ -165,7 +166,7 @@ func TestUsage(t *testing.T) {
 			t.Errorf("sessionctl %s: exit %d, output shows the password:\n%s%s", args[0], code, out, errOut)
 		}
 	}
-	out, _, _ := ctl(t, "check", "mongodb://u:pw-S3CRET@h/db")
+	out, _, _ := ctl(t, "check", "nosuch://u:pw-S3CRET@h/db")
 	if !strings.Contains(out, "known schemes are bbolt") || strings.Contains(out, "S3CRET") {
 		t.Errorf("check of an unknown scheme says %q", out)
 	}
@@ -178,7 +179,13 @@ func TestSchema(t *testing.T) {
 
 func TestCookie(t *testing.T) {
 	const worked = "s%3Aabc.BpxCrWRpvZMh%2Fwk%2Fdjl34N%2Bm%2BVQEU7K%2F5WenLwJCgFU"
-	want(t, 0, []string{worked}, "cookie", "sign", "--secret", "keyboard cat", "abc")
+	// Signing refuses a short secret, as the middleware does; verifying
+	// accepts one, which a fleet may still have.
+	if out, errOut, code := ctl(t, "cookie", "sign", "--secret", "keyboard cat", "abc"); code != exitUsage || out != "" || !strings.Contains(errOut, "at least 32 bytes") {
+		t.Errorf("cookie sign with a 12-byte secret: exit %d, stdout %q, stderr %q; want a usage error naming 32 bytes", code, out, errOut)
+	}
+	long := strings.Repeat("0123456789abcdef", 2)
+	want(t, 0, []string{middleware.Sign("abc", long)}, "cookie", "sign", "--secret", long, "abc")
 	out := want(t, 0, []string{"valid, signed with secret #2", "log hash " + session.LogID("abc")},
 		"cookie", "verify", "--secret", "new secret", "--secret", "keyboard cat", worked)
 	if strings.Contains(out, "abc") {
@@ -188,14 +195,24 @@ func TestCookie(t *testing.T) {
 	want(t, 1, []string{"matches none of the 1 secret(s)"}, "cookie", "verify", "--secret", "other", worked)
 	want(t, 1, []string{"not signed"}, "cookie", "verify", "--secret", "keyboard cat", "abc")
 	want(t, 1, []string{"malformed"}, "cookie", "verify", "--secret", "keyboard cat", "s:abc")
-	want(t, 1, []string{"ok: cookie connect.sid: valid", "error: cookie session: not signed"},
-		"cookie", "verify", "--secret", "keyboard cat", "Cookie: connect.sid="+worked+"; session=plain")
+	// A browser's Cookie header carries other sites' cookies too: without
+	// --name the signed ones are checked and the others skipped.
+	browser := "Cookie: _ga=GA1.2.1234567890.1700000000; connect.sid=" + worked + "; theme=dark; csrftoken=Zm9vYmFy"
+	out = want(t, 0, []string{"ok: cookie connect.sid: valid", "skipped 3 unsigned cookies: _ga, theme, csrftoken"},
+		"cookie", "verify", "--secret", "keyboard cat", browser)
+	if strings.Contains(out, "error") {
+		t.Errorf("verify of a browser header reports an error:\n%s", out)
+	}
+	want(t, 1, []string{"error: no signed cookie in the header (cookies: _ga, theme)"},
+		"cookie", "verify", "--secret", "keyboard cat", "Cookie: _ga=GA1.2.3; theme=dark")
+	want(t, 1, []string{"error: cookie session: not signed"},
+		"cookie", "verify", "--secret", "keyboard cat", "--name", "session", "connect.sid="+worked+"; session=plain")
 	want(t, 0, []string{"ok: cookie connect.sid: valid"},
 		"cookie", "verify", "--secret", "keyboard cat", "--name", "connect.sid", "connect.sid="+worked+"; session=plain")
 
-	t.Setenv("SESSION_SECRET", "keyboard cat")
+	t.Setenv("SESSION_SECRET", long)
 	signed := strings.TrimSpace(want(t, 0, nil, "cookie", "sign"))
-	id, ok := middleware.Verify(signed, []string{"keyboard cat"})
+	id, ok := middleware.Verify(signed, []string{long})
 	if !ok || len(id) != 32 {
 		t.Fatalf("cookie sign without an ID gave %q", signed)
 	}
@@ -208,7 +225,30 @@ func TestCookie(t *testing.T) {
 	}
 	closeStore(t, st)
 	want(t, 0, []string{"live in the store until"}, "cookie", "verify", "--store", raw, signed)
-	want(t, 1, []string{"no live session with this ID"}, "cookie", "verify", "--store", raw, middleware.Sign("gone", "keyboard cat"))
+	want(t, 1, []string{"no live session with this ID"}, "cookie", "verify", "--store", raw, middleware.Sign("gone", long))
+}
+
+// TestHelp checks that every command's -h explains its URL argument, with
+// every form the registry opens.
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{
+		{"check", "-h"}, {"count", "-h"}, {"prune", "-h"}, {"migrate", "-h"}, {"revoke", "--help"},
+		{"cookie", "verify", "-h"}, {"help"},
+	} {
+		out, errOut, code := ctl(t, args...)
+		help := out + errOut
+		if code != exitOK {
+			t.Errorf("sessionctl %s: exit %d, want 0", strings.Join(args, " "), code)
+		}
+		for _, w := range []string{"postgres://", "redis://", "rediss://", "redis+cluster://", "redis+sentinel://", "master_name", "bbolt:///", "memory://", "usage: sessionctl"} {
+			if !strings.Contains(help, w) {
+				t.Errorf("sessionctl %s does not mention %q:\n%s", strings.Join(args, " "), w, help)
+			}
+		}
+		if strings.Contains(help, "help requested") {
+			t.Errorf("sessionctl %s reports help as an error:\n%s", strings.Join(args, " "), help)
+		}
+	}
 }
 
 func TestCheckCountPrune(t *testing.T) {
@@ -229,7 +269,7 @@ func TestCheckCountPrune(t *testing.T) {
 			}
 			want(t, 0, []string{"5\n"}, "count", raw)
 			if b.name == "redis" {
-				want(t, 0, []string{"Redis deletes expired sessions itself"}, "prune", raw)
+				want(t, 0, []string{"pruned 0: the redis store does not prune on demand"}, "prune", raw)
 			} else {
 				want(t, 0, []string{"pruned 3 expired sessions"}, "prune", "--batch", "2", raw)
 				want(t, 0, []string{"pruned 0 expired sessions"}, "prune", raw)
@@ -409,17 +449,6 @@ func TestMigrateReportsDifferences(t *testing.T) {
 	}
 }
 
-func TestUserOf(t *testing.T) {
-	for in, want := range map[string]string{
-		`{"user_id":"ana"}`: "ana", `{"user_id":42}`: "42", `{"user_id":null}`: "", `{"x":1}`: "",
-		`not json`: "", `{"user_id":{"a":1}}`: "", ``: "",
-	} {
-		if got := userOf([]byte(in), "user_id"); got != want {
-			t.Errorf("userOf(%s) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 // TestMigrateTiming copies SESSIONKIT_MIGRATE_BENCH sessions (100000 when
 // set to "1") from Redis and from bbolt into PostgreSQL and logs how long
 // each pass took; SESSIONKIT_MIGRATE_WORKERS sets --workers. It is a
@@ -485,4 +514,88 @@ func unlinkPrefix(t *testing.T, c *redis.Client, prefix string) {
 	if err := iter.Err(); err != nil {
 		t.Logf("scan: %v", err)
 	}
+}
+
+// TestUnknownParameter checks that every command refuses a URL parameter no
+// store knows exactly as stores.Open does, for every registered scheme: a
+// misspelt parameter must never fall back to a default silently (count once
+// printed 0 for a bbolt URL whose bucket= was misspelt).
+func TestUnknownParameter(t *testing.T) {
+	pg := e2e.PostgresURL(t)
+	bolt := e2e.BboltURL(t)
+	seed(t, bolt, 1, 0)
+	cut := func(raw, scheme string) string { _, rest, _ := strings.Cut(raw, "://"); return scheme + "://" + rest }
+	samples := map[string]string{
+		"postgres":        pg,
+		"postgresql":      cut(pg, "postgresql"),
+		"redis":           e2e.RedisURL(t),
+		"rediss":          "rediss://127.0.0.1:6379/0?dial_timeout=200ms",
+		"redis+cluster":   "redis+cluster://127.0.0.1:7000,127.0.0.1:7001?dial_timeout=200ms",
+		"rediss+cluster":  "rediss+cluster://127.0.0.1:7000,127.0.0.1:7001?dial_timeout=200ms",
+		"redis+sentinel":  "redis+sentinel://127.0.0.1:7200,127.0.0.1:7201?master_name=mymaster&dial_timeout=200ms",
+		"rediss+sentinel": "rediss+sentinel://127.0.0.1:7200?master_name=mymaster&dial_timeout=200ms",
+		"bbolt":           bolt,
+		"memory":          "memory://?prune_interval=off",
+	}
+	for _, scheme := range stores.Schemes() {
+		t.Run(scheme, func(t *testing.T) {
+			base, ok := samples[scheme]
+			if !ok {
+				t.Fatalf("no sample URL for scheme %s: add one to this test", scheme)
+			}
+			raw := base + "&buckt=x"
+			if !strings.Contains(base, "?") {
+				raw = base + "?buckt=x"
+			}
+			st, err := stores.Open(context.Background(), raw)
+			if err == nil {
+				closeStore(t, st)
+				t.Fatalf("stores.Open accepted the unknown parameter buckt")
+			}
+			// The cause, not the whole text: a PostgreSQL server refuses an
+			// unknown parameter when the store first connects, which is a
+			// different step when the store may not create its table.
+			cause := err
+			for errors.Unwrap(cause) != nil {
+				cause = errors.Unwrap(cause)
+			}
+			if !strings.Contains(cause.Error(), "buckt") {
+				t.Fatalf("stores.Open fails for a reason that does not name buckt: %v", err)
+			}
+			for _, args := range [][]string{
+				{"count", raw}, {"check", raw}, {"prune", raw}, {"revoke", "--user", "u", raw},
+				{"migrate", "--from", raw, "--to", "memory://"}, {"migrate", "--from", "memory://", "--to", raw},
+				{"cookie", "verify", "--secret", "keyboard cat", "--store", raw, middleware.Sign("a", "keyboard cat")},
+			} {
+				out, errOut, code := ctl(t, args...)
+				if code == exitOK || !strings.Contains(out+errOut, cause.Error()) {
+					t.Errorf("sessionctl %s: exit %d, output\n%s%s\nwant a failure saying, as stores.Open does:\n%v", args[0], code, out, errOut, cause)
+				}
+			}
+		})
+	}
+}
+
+// query returns the query parameters of rawURL, read from its text.
+func query(rawURL string) url.Values {
+	_, q, _ := strings.Cut(rawURL, "?")
+	q, _, _ = strings.Cut(q, "#")
+	v, _ := url.ParseQuery(q)
+	return v
+}
+
+// setParam sets the query parameter key of rawURL to value.
+func setParam(rawURL, key, value string) string {
+	base, q, _ := strings.Cut(rawURL, "?")
+	q, frag, hasFrag := strings.Cut(q, "#")
+	v, _ := url.ParseQuery(q)
+	if v == nil {
+		v = url.Values{}
+	}
+	v.Set(key, value)
+	out := base + "?" + v.Encode()
+	if hasFrag {
+		out += "#" + frag
+	}
+	return out
 }

@@ -54,7 +54,10 @@ type Codec struct{}
 // New returns a Codec.
 func New() *Codec { return &Codec{} }
 
-var _ session.Codec = (*Codec)(nil)
+var (
+	_ session.Codec      = (*Codec)(nil)
+	_ session.KeyChecker = (*Codec)(nil)
+)
 
 // Name returns "json".
 func (*Codec) Name() string { return "json" }

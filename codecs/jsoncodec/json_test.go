@@ -16,6 +16,7 @@ import (
 
 	"github.com/sessionkit/sessionkit/codecs/jsoncodec"
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/stores/memstore"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -822,5 +823,37 @@ func BenchmarkDecodeTo(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestReservedKeys checks that a Manager with the JSON codec refuses the keys
+// express-session drops, where they are put.
+func TestReservedKeys(t *testing.T) {
+	m, err := session.New(session.Config{Store: memstore.New(memstore.WithPruneInterval(0)), Codec: jsoncodec.New()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := m.Open(t.Context(), "")
+	for _, k := range []string{"cookie", "id", "req", "regenerate", "__proto__", "toString", "", jsoncodec.MetaKey} {
+		if err := s.Put(k, 1); !errors.Is(err, session.ErrReserved) {
+			t.Errorf("Put(%q): %v, want ErrReserved", k, err)
+		}
+	}
+	if err := s.Put("cookies", 1); err != nil {
+		t.Errorf("Put(cookies): %v", err)
+	}
+	if _, err := session.New(session.Config{Store: memstore.New(memstore.WithPruneInterval(0)), Codec: jsoncodec.New(), UserKey: "id"}); !errors.Is(err, session.ErrReserved) {
+		t.Errorf("UserKey id: %v, want ErrReserved", err)
+	}
+}
+
+func TestUser(t *testing.T) {
+	for in, want := range map[string]string{
+		`{"user_id":"ana"}`: "ana", `{"user_id":42}`: "42", `{"user_id":null}`: "", `{"x":1}`: "",
+		`not json`: "", `{"user_id":{"a":1}}`: "", ``: "",
+	} {
+		if got := jsoncodec.User([]byte(in), "user_id"); got != want {
+			t.Errorf("User(%s) = %q, want %q", in, got, want)
+		}
 	}
 }

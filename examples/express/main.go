@@ -23,6 +23,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/sessionkit/sessionkit/express"
 	"github.com/sessionkit/sessionkit/middleware"
 	"github.com/sessionkit/sessionkit/session"
 	"github.com/sessionkit/sessionkit/stores/pgstore"
@@ -62,7 +63,7 @@ func main() {
 // name connect.sid and express-session's JSON document; UserKey names the
 // value the Node app keeps its user in.
 func newApp(store session.Store, secret string) (http.Handler, error) {
-	mw, err := middleware.Express(session.Config{Store: store, UserKey: "userId"}, secret)
+	mw, err := express.New(session.Config{Store: store, UserKey: "userId"}, secret)
 	if err != nil {
 		return nil, err
 	}

@@ -5,8 +5,10 @@ go 1.26.0
 require (
 	github.com/gin-gonic/gin v1.12.0
 	github.com/go-chi/chi/v5 v5.5.0
-	github.com/labstack/echo/v4 v4.16.0
+	github.com/labstack/echo/v4 v4.16.5
 	github.com/sessionkit/sessionkit v0.0.0
+	github.com/sessionkit/sessionkit/adapters/echosession v0.0.0
+	github.com/sessionkit/sessionkit/adapters/ginsession v0.0.0
 )
 
 require (
@@ -38,11 +40,15 @@ require (
 	github.com/valyala/fasttemplate v1.2.2 // indirect
 	go.mongodb.org/mongo-driver/v2 v2.5.0 // indirect
 	golang.org/x/arch v0.22.0 // indirect
-	golang.org/x/crypto v0.53.0 // indirect
-	golang.org/x/net v0.56.0 // indirect
+	golang.org/x/crypto v0.57.0 // indirect
+	golang.org/x/net v0.60.0 // indirect
 	golang.org/x/sys v0.48.0 // indirect
 	golang.org/x/text v0.42.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 )
 
-replace github.com/sessionkit/sessionkit => ../..
+replace (
+	github.com/sessionkit/sessionkit => ../..
+	github.com/sessionkit/sessionkit/adapters/echosession => ../../adapters/echosession
+	github.com/sessionkit/sessionkit/adapters/ginsession => ../../adapters/ginsession
+)

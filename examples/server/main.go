@@ -14,10 +14,17 @@
 //	DATABASE_URL     used when SESSION_STORE is unset
 //	                 neither: the bbolt file sessions.db in the working directory
 //	SESSION_EXPRESS  "true" for express mode, as -express
+//	SESSION_TOKEN_HEADER  a request header that carries the session for
+//	                 clients without cookies, as -token-header
 //
 // Flags: -addr (default 127.0.0.1:8080), -dev, -express (cookie connect.sid
 // and express-session's JSON, to share sessions with a Node app on the same
-// table or Redis), -secure (Secure cookie), -samesite (lax, strict, none).
+// table or Redis), -secure (Secure cookie), -samesite (lax, strict, none),
+// -token-header NAME (also accept the session in the request header NAME,
+// "Authorization" meaning "Authorization: Bearer <token>"; new and renewed
+// tokens come back in NAME, or X-Session-Token for Authorization, and an
+// ended session as an empty value) and -header-only (no cookie at all: the
+// header alone carries the session).
 // A PostgreSQL or MySQL URL without create_table gets create_table=true, so
 // the table is created on first start.
 //
@@ -49,6 +56,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/sessionkit/sessionkit/codecs/jsoncodec"
+	"github.com/sessionkit/sessionkit/express"
 	"github.com/sessionkit/sessionkit/metrics/promcollector"
 	"github.com/sessionkit/sessionkit/middleware"
 	"github.com/sessionkit/sessionkit/session"
@@ -82,6 +90,9 @@ type config struct {
 	Express  bool
 	Secure   bool
 	SameSite string
+
+	TokenHeader string
+	HeaderOnly  bool
 }
 
 // parseConfig reads flags from args and the environment through getenv.
@@ -96,8 +107,13 @@ func parseConfig(args []string, getenv func(string) string, log *slog.Logger, st
 	fs.BoolVar(&c.Express, "express", envExpress, "express mode: cookie connect.sid, express-session JSON (env SESSION_EXPRESS)")
 	fs.BoolVar(&c.Secure, "secure", false, "send the cookie over HTTPS only (browsers also store it from http://localhost)")
 	fs.StringVar(&c.SameSite, "samesite", "lax", "cookie SameSite: lax, strict or none (none needs -secure)")
+	fs.StringVar(&c.TokenHeader, "token-header", getenv("SESSION_TOKEN_HEADER"), "also carry the session in this request header, for clients without cookies (env SESSION_TOKEN_HEADER)")
+	fs.BoolVar(&c.HeaderOnly, "header-only", false, "no cookie: only the -token-header header carries the session")
 	if err := fs.Parse(args); err != nil {
 		return c, usageError{err}
+	}
+	if c.HeaderOnly && c.TokenHeader == "" {
+		return c, usageError{errors.New("-header-only needs -token-header")}
 	}
 	if fs.NArg() > 0 {
 		return c, usageError{fmt.Errorf("unexpected arguments %q", fs.Args())}
@@ -219,22 +235,27 @@ func newApp(store session.Store, cfg config, log *slog.Logger) (http.Handler, *s
 	if err := reg.Register(metrics); err != nil {
 		return nil, nil, err
 	}
+	sameSite, err := session.ParseSameSite(cfg.SameSite)
+	if err != nil {
+		return nil, nil, err
+	}
 	scfg := session.Config{
 		Store:       store,
 		Codec:       jsoncodec.New(),
 		IdleTimeout: 2 * time.Hour,
 		Logger:      log,
 		Metrics:     metrics,
-		Cookie:      session.CookieOptions{Secure: cfg.Secure, SameSite: cfg.SameSite},
+		Cookie:      session.CookieOptions{Secure: cfg.Secure, SameSite: sameSite},
 	}
 	if cfg.Express {
-		scfg.Cookie.Name = middleware.ExpressCookieName
+		scfg.Cookie.Name = express.CookieName
 	}
 	mgr, err := session.New(scfg)
 	if err != nil {
 		return nil, nil, err
 	}
-	mw, err := middleware.New(middleware.Config{Manager: mgr, Secrets: cfg.Secrets})
+	mw, err := middleware.New(middleware.Config{Manager: mgr, Secrets: cfg.Secrets,
+		TokenHeader: cfg.TokenHeader, HeaderOnly: cfg.HeaderOnly})
 	if err != nil {
 		return nil, nil, err
 	}

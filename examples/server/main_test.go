@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sessionkit/sessionkit/express"
 	"github.com/sessionkit/sessionkit/middleware"
 	"github.com/sessionkit/sessionkit/stores"
 )
@@ -264,9 +265,9 @@ func TestExpressMode(t *testing.T) {
 	if b.cookie() != "" {
 		t.Error("express mode set a cookie named session")
 	}
-	id, ok := middleware.Verify(b.cookieNamed(middleware.ExpressCookieName), []string{testSecret})
+	id, ok := middleware.Verify(b.cookieNamed(express.CookieName), []string{testSecret})
 	if !ok {
-		t.Fatalf("no valid connect.sid cookie: %q", b.cookieNamed(middleware.ExpressCookieName))
+		t.Fatalf("no valid connect.sid cookie: %q", b.cookieNamed(express.CookieName))
 	}
 	if err := s.Stop(); err != nil {
 		t.Fatal(err)
@@ -289,7 +290,7 @@ func TestExpressMode(t *testing.T) {
 	e["SESSION_EXPRESS"] = "true"
 	b = newBrowser(t, start(t, e).Base)
 	b.do("POST", "/login", url.Values{"user": {"cy"}})
-	if b.cookieNamed(middleware.ExpressCookieName) == "" {
+	if b.cookieNamed(express.CookieName) == "" {
 		t.Error("SESSION_EXPRESS=true did not select express mode")
 	}
 }

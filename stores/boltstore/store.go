@@ -8,7 +8,8 @@
 // fsync serves many writers without the fixed wait of bbolt's own Batch.
 //
 // The Store implements session.Store and the Counter, Pruner, Iterator,
-// UserIndex and Pinger capabilities, and io.Closer.
+// UserIndex, Pinger, Checker and ExpiredCounter capabilities, and io.Closer.
+// OpenURL opens it from a bbolt:// URL.
 //
 // Errors name the file and say what went wrong: a full disk, a file or
 // directory that cannot be written, a file another process holds, a file that
@@ -81,6 +82,13 @@ type Options struct {
 	// you do not trust, run `sessionctl check` (a process of its own) first.
 	Verify bool
 
+	// NoCreate makes Open and New fail, naming the file, when the file or
+	// the store's data and expiry buckets do not exist, rather than create
+	// them (the user index's buckets are still added to an older file):
+	// for tools that inspect a store an application owns, where a mistyped
+	// path or bucket must not make a new, empty store. The default is false.
+	NoCreate bool
+
 	// Bolt passes further options to bbolt.Open; its Timeout is replaced by
 	// OpenTimeout. Nil means bbolt's defaults. New ignores it.
 	Bolt *bbolt.Options
@@ -134,6 +142,11 @@ type Store struct {
 // Open fail after Options.OpenTimeout; a file that is not a bbolt database or
 // is damaged makes it fail with an error naming the file.
 func Open(path string, opts Options) (st *Store, err error) {
+	if opts.NoCreate {
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("bbolt: open %s: %w", path, err)
+		}
+	}
 	bo := bbolt.Options{}
 	if opts.Bolt != nil {
 		bo = *opts.Bolt
@@ -226,6 +239,21 @@ func newStore(db *bbolt.DB, own bool, opts Options) (*Store, error) {
 	}
 	if s.batch <= 0 {
 		s.batch = defaultPruneBatch
+	}
+	if opts.NoCreate {
+		// A file without the buckets is another application's, or the
+		// bucket prefix is wrong.
+		err := db.View(func(tx *bbolt.Tx) error {
+			for _, name := range [][]byte{s.data, s.exp} {
+				if tx.Bucket(name) == nil {
+					return fmt.Errorf("bbolt: %s holds no sessions under bucket %q (another application's file, or a different bucket?): bucket %q is missing", s.path, prefix, name)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
 	}
 	err := db.Update(func(tx *bbolt.Tx) error {
 		for _, name := range [][]byte{s.data, s.exp, s.users, s.userexp} {
@@ -469,13 +497,15 @@ func nanos(t time.Time) uint64 {
 }
 
 var (
-	_ session.Store     = (*Store)(nil)
-	_ session.Counter   = (*Store)(nil)
-	_ session.Pruner    = (*Store)(nil)
-	_ session.Iterator  = (*Store)(nil)
-	_ session.UserIndex = (*Store)(nil)
-	_ session.Pinger    = (*Store)(nil)
-	_ io.Closer         = (*Store)(nil)
+	_ session.Store          = (*Store)(nil)
+	_ session.Counter        = (*Store)(nil)
+	_ session.Pruner         = (*Store)(nil)
+	_ session.Checker        = (*Store)(nil)
+	_ session.ExpiredCounter = (*Store)(nil)
+	_ session.Iterator       = (*Store)(nil)
+	_ session.UserIndex      = (*Store)(nil)
+	_ session.Pinger         = (*Store)(nil)
+	_ io.Closer              = (*Store)(nil)
 )
 
 // Path returns the name of the bbolt file the store keeps its records in.

@@ -24,7 +24,7 @@ const batch = 256
 
 // Store is an in-process session store. It implements session.Store,
 // session.Counter, session.Pruner, session.Iterator, session.UserIndex,
-// session.Pinger and io.Closer, and is safe for concurrent use. Expired
+// session.Pinger, session.Checker, session.ExpiredCounter and io.Closer, and is safe for concurrent use. Expired
 // records are never returned and are removed by Prune, by the background
 // pruning goroutine, or when they are overwritten. After Close every method
 // returns session.ErrClosed.
@@ -55,6 +55,8 @@ var _ interface {
 	session.Iterator
 	session.UserIndex
 	session.Pinger
+	session.Checker
+	session.ExpiredCounter
 	io.Closer
 } = (*Store)(nil)
 

@@ -1,203 +1,189 @@
 package mysqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/sessionkit/sessionkit/session"
 )
 
-// Severity ranks a Finding.
-type Severity int
+// findings gathers the deviations Check finds, to report them most serious
+// first.
+type findings struct {
+	list []session.Finding
+}
 
-// Severities, from least to most serious.
+func (r *findings) add(sev session.Severity, format string, args ...any) {
+	r.list = append(r.list, session.Finding{Severity: sev, Message: fmt.Sprintf(format, args...)})
+}
+
+// Severities, short.
 const (
-	// Info is worth knowing and needs no action.
-	Info Severity = iota
-	// Warning is a deviation that works but costs performance or
-	// compatibility.
-	Warning
-	// Error is a deviation that makes sessions fail to load or save, or
-	// mixes them up.
-	Error
+	sevOK      = session.SeverityOK
+	sevInfo    = session.SeverityInfo
+	sevWarning = session.SeverityWarning
+	sevError   = session.SeverityError
 )
-
-func (s Severity) String() string {
-	switch s {
-	case Info:
-		return "info"
-	case Warning:
-		return "warning"
-	case Error:
-		return "error"
-	}
-	return fmt.Sprintf("severity(%d)", int(s))
-}
-
-// Finding is one line of a Report.
-type Finding struct {
-	Severity Severity
-	Message  string
-}
-
-func (f Finding) String() string { return f.Severity.String() + ": " + f.Message }
-
-// Report is what Check found. Counts and expiries are zero when the table
-// could not be read.
-type Report struct {
-	// Table is the quoted table name checked, and Database the database
-	// holding it.
-	Table, Database string
-	// ServerVersion is the server's version string.
-	ServerVersion string
-	// TimeZone is the time_zone of the store's connections, and
-	// GlobalTimeZone the server's default (SYSTEM: the host's, named in
-	// SystemTimeZone). Expiry does not depend on them.
-	TimeZone, GlobalTimeZone, SystemTimeZone string
-	// Charset is the connection's character_set_connection.
-	Charset string
-	// Live and Expired count the rows whose expires is, and is not, live
-	// now. Expired rows are waiting for the pruning.
-	Live, Expired int64
-	// OldestExpiry and NewestExpiry are the earliest and latest expires of
-	// all rows; zero when the table is empty.
-	OldestExpiry, NewestExpiry time.Time
-	// Findings lists every deviation, most serious first.
-	Findings []Finding
-}
-
-// OK reports whether Check found nothing worse than Info.
-func (r Report) OK() bool {
-	for _, f := range r.Findings {
-		if f.Severity > Info {
-			return false
-		}
-	}
-	return true
-}
-
-func (r *Report) add(sev Severity, format string, args ...any) {
-	r.Findings = append(r.Findings, Finding{Severity: sev, Message: fmt.Sprintf(format, args...)})
-}
 
 // Check verifies, for operators, that the server answers and that the table
-// is one both this store and express-mysql-session can use: columns,
-// types, collation, primary key, the expires index and the engine. It also
-// counts live and expired rows, reads the oldest and newest expiry, the
-// time zones, the connection's character set and the server's clock.
-// Deviations are Findings, one line each; the error is for when the server
-// cannot be asked at all. Counting reads the whole table.
-func (s *Store) Check(ctx context.Context) (Report, error) {
-	r := Report{Table: s.table}
+// is one both this store and express-mysql-session can use: columns, types,
+// collation, primary key, the expires index and the engine. It reports the
+// server's version, the time zones (which expiry does not depend on), the
+// live and expired rows and the range of their expiries, then the
+// deviations, most serious first, one finding each: among them a connection
+// character set other than utf8mb4 and a server clock far from this host's.
+// The error is for when the server cannot be asked at all. Counting reads
+// the whole table unless expires has an index. Check implements
+// session.Checker.
+func (s *Store) Check(ctx context.Context, report func(session.Finding)) error {
 	if err := s.checkOpen(); err != nil {
-		return r, err
+		return err
 	}
 	if err := s.db.PingContext(ctx); err != nil {
-		r.add(Error, "cannot reach the server: %v", err)
-		return r, s.wrap("check", err)
+		return s.wrap("check: cannot reach the server", err)
 	}
-	var serverNow int64
+	say := func(sev session.Severity, format string, args ...any) {
+		report(session.Finding{Severity: sev, Message: fmt.Sprintf(format, args...)})
+	}
+	var (
+		version, database, tz, globalTZ, systemTZ, charset string
+		serverNow                                          int64
+	)
 	err := s.db.QueryRowContext(ctx, `SELECT VERSION(), COALESCE(DATABASE(), ''), @@session.time_zone, @@global.time_zone,
 		@@system_time_zone, @@character_set_connection, UNIX_TIMESTAMP()`).Scan(
-		&r.ServerVersion, &r.Database, &r.TimeZone, &r.GlobalTimeZone, &r.SystemTimeZone, &r.Charset, &serverNow)
+		&version, &database, &tz, &globalTZ, &systemTZ, &charset, &serverNow)
 	if err != nil {
-		return r, s.wrap("check", err)
+		return s.wrap("check", err)
 	}
+	say(sevOK, "connected to MySQL/MariaDB %s, database %s", version, database)
+	say(sevInfo, "time_zone %s (server default %s, system %s; expiry is Unix seconds, independent of them)", tz, globalTZ, systemTZ)
+	say(sevInfo, "table %s", s.table)
+	var r findings
 	if skew := serverNow - time.Now().Unix(); skew > 2 || skew < -2 {
-		r.add(Info, "the server's clock is %+ds off this host's; expiry is decided by the applications' clocks (Go's and Node's), so keep every application host's clock right", skew)
+		r.add(sevInfo, "the server's clock is %+ds off this host's; expiry is decided by the applications' clocks (Go's and Node's), so keep every application host's clock right", skew)
 	}
-	if r.Charset != "utf8mb4" {
-		r.add(Warning, "the connection's character set is %s, not utf8mb4: characters it cannot hold (such as emoji) make saves fail", r.Charset)
+	if charset != "utf8mb4" {
+		r.add(sevWarning, "the connection's character set is %s, not utf8mb4: characters it cannot hold (such as emoji) make saves fail", charset)
 	}
-
 	var engine sql.NullString
 	err = s.db.QueryRowContext(ctx, `SELECT ENGINE FROM information_schema.TABLES
 		WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?`, s.opts.Table).Scan(&engine)
 	if err == sql.ErrNoRows {
-		r.add(Error, "table %s does not exist in database %s; create it with the SQL of mysqlstore.Schema, or let express-mysql-session create it", s.table, r.Database)
-		return r, nil
+		r.add(sevError, "table %s does not exist in database %s; create it with the SQL of mysqlstore.Schema, open with create_table=true, or let express-mysql-session create it", s.table, database)
+		r.emit(report)
+		return nil
 	}
 	if err != nil {
-		return r, s.wrap("check", err)
+		return s.wrap("check", err)
 	}
 	if engine.Valid && !strings.EqualFold(engine.String, "InnoDB") {
-		r.add(Warning, "table %s uses the %s engine, expected InnoDB: writes lock the whole table", s.table, engine.String)
+		r.add(sevWarning, "table %s uses the %s engine, expected InnoDB: writes lock the whole table", s.table, engine.String)
 	}
 	if err := s.checkColumns(ctx, &r); err != nil {
-		return r, err
+		return err
 	}
 	if err := s.checkIndexes(ctx, &r); err != nil {
-		return r, err
+		return err
 	}
-	s.checkRows(ctx, &r)
-	sortFindings(r.Findings)
-	return r, nil
+	s.checkRows(ctx, &r, say)
+	if r.emit(report) {
+		say(sevOK, "table, columns, primary key and expires index fit express-mysql-session and this store")
+	}
+	return nil
 }
 
-func (s *Store) checkColumns(ctx context.Context, r *Report) error {
+// emit reports the findings, most serious first, and whether none was a
+// warning or an error.
+func (r *findings) emit(report func(session.Finding)) (clean bool) {
+	slices.SortStableFunc(r.list, func(a, b session.Finding) int { return cmp.Compare(b.Severity, a.Severity) })
+	clean = true
+	for _, f := range r.list {
+		report(f)
+		clean = clean && f.Severity < sevWarning
+	}
+	return clean
+}
+
+// CountExpired counts the rows that expired and await pruning. It
+// implements session.ExpiredCounter; with the expires index (Schema) it
+// reads only those rows.
+func (s *Store) CountExpired(ctx context.Context) (int64, error) {
+	if err := s.checkOpen(); err != nil {
+		return 0, err
+	}
+	var n int64
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+s.table+` WHERE expires < ?`, unixRound(time.Now())).Scan(&n)
+	return n, s.wrap("count expired", err)
+}
+
+func (s *Store) checkColumns(ctx context.Context, r *findings) error {
 	cols, order, err := readColumns(ctx, s.db, s.opts.Table)
 	if err != nil {
 		return s.wrap("check columns", err)
 	}
 	if c, ok := cols["session_id"]; !ok {
-		r.add(Error, "column session_id is missing; expected varchar(128) COLLATE utf8mb4_bin NOT NULL")
+		r.add(sevError, "column session_id is missing; expected varchar(128) COLLATE utf8mb4_bin NOT NULL")
 	} else {
 		switch c.dataType {
 		case "varbinary", "binary":
 		case "varchar", "char":
 			coll := strings.ToLower(c.collation)
 			if !strings.HasSuffix(coll, "_bin") && !strings.Contains(coll, "_cs") && !strings.Contains(coll, "nopad_bin") {
-				r.add(Error, "column session_id has collation %s, which compares without regard to case or accents: IDs such as \"Ab\" and \"ab\" share one row; use utf8mb4_bin", c.collation)
+				r.add(sevError, "column session_id has collation %s, which compares without regard to case or accents: IDs such as \"Ab\" and \"ab\" share one row; use utf8mb4_bin", c.collation)
 			}
 			if padding(c.collation) {
-				r.add(Info, "column session_id's collation %s ignores trailing spaces: the store refuses IDs ending in one (varbinary(255), as Schema creates it, compares exactly)", c.collation)
+				r.add(sevInfo, "column session_id's collation %s ignores trailing spaces: the store refuses IDs ending in one (varbinary(255), as Schema creates it, compares exactly)", c.collation)
 			}
 		default:
-			r.add(Error, "column session_id is %s, expected varchar or varbinary", c.columnType)
+			r.add(sevError, "column session_id is %s, expected varchar or varbinary", c.columnType)
 		}
 		if c.charMax.Valid && c.charMax.Int64 < 64 {
-			r.add(Warning, "column session_id is %s: longer IDs cannot be saved", c.columnType)
+			r.add(sevWarning, "column session_id is %s: longer IDs cannot be saved", c.columnType)
 		} else if c.charMax.Valid && c.charMax.Int64 < 255 {
-			r.add(Info, "column session_id is %s: the store refuses longer IDs", c.columnType)
+			r.add(sevInfo, "column session_id is %s: the store refuses longer IDs", c.columnType)
 		}
 		if c.nullable {
-			r.add(Warning, "column session_id is nullable, expected NOT NULL")
+			r.add(sevWarning, "column session_id is nullable, expected NOT NULL")
 		}
 	}
 	if c, ok := cols["expires"]; !ok {
-		r.add(Error, "column expires is missing; expected int(11) unsigned NOT NULL, Unix seconds")
+		r.add(sevError, "column expires is missing; expected int(11) unsigned NOT NULL, Unix seconds")
 	} else {
 		unsigned := strings.Contains(strings.ToLower(c.columnType), "unsigned")
 		switch {
 		case c.dataType == "bigint":
 		case c.dataType == "int" && unsigned:
-			r.add(Info, "column expires is %s: expiries after 2106 are stored as 2106", c.columnType)
+			r.add(sevInfo, "column expires is %s: expiries after 2106 are stored as 2106", c.columnType)
 		case c.dataType == "int":
-			r.add(Warning, "column expires is a signed %s: expiries after January 2038 are stored as 2038; expected int(11) unsigned", c.columnType)
+			r.add(sevWarning, "column expires is a signed %s: expiries after January 2038 are stored as 2038; expected int(11) unsigned", c.columnType)
 		default:
-			r.add(Error, "column expires is %s, expected int(11) unsigned holding Unix seconds", c.columnType)
+			r.add(sevError, "column expires is %s, expected int(11) unsigned holding Unix seconds", c.columnType)
 		}
 		if c.nullable {
-			r.add(Warning, "column expires is nullable, expected NOT NULL")
+			r.add(sevWarning, "column expires is nullable, expected NOT NULL")
 		}
 	}
 	if c, ok := cols["data"]; !ok {
-		r.add(Error, "column data is missing; expected mediumtext COLLATE utf8mb4_bin")
+		r.add(sevError, "column data is missing; expected mediumtext COLLATE utf8mb4_bin")
 	} else {
 		switch c.dataType {
 		case "mediumtext", "longtext":
 		case "text", "varchar", "tinytext", "char":
-			r.add(Warning, "column data is %s, expected mediumtext: sessions over %d bytes cannot be saved", c.columnType, c.octetMax.Int64)
+			r.add(sevWarning, "column data is %s, expected mediumtext: sessions over %d bytes cannot be saved", c.columnType, c.octetMax.Int64)
 		case "json":
-			r.add(Warning, "column data is json, expected mediumtext: the server rewrites stored documents (key order, spacing)")
+			r.add(sevWarning, "column data is json, expected mediumtext: the server rewrites stored documents (key order, spacing)")
 		case "blob", "mediumblob", "longblob", "varbinary":
-			r.add(Warning, "column data is %s, expected mediumtext: express-mysql-session reads it as a Buffer, not as JSON", c.columnType)
+			r.add(sevWarning, "column data is %s, expected mediumtext: express-mysql-session reads it as a Buffer, not as JSON", c.columnType)
 		default:
-			r.add(Error, "column data is %s, expected mediumtext", c.columnType)
+			r.add(sevError, "column data is %s, expected mediumtext", c.columnType)
 		}
 		if coll := strings.ToLower(c.collation); coll != "" && !strings.HasPrefix(coll, "utf8mb4") {
-			r.add(Warning, "column data has collation %s, expected utf8mb4_bin: characters outside it cannot be saved", c.collation)
+			r.add(sevWarning, "column data has collation %s, expected utf8mb4_bin: characters outside it cannot be saved", c.collation)
 		}
 	}
 	for _, name := range order {
@@ -205,7 +191,7 @@ func (s *Store) checkColumns(ctx context.Context, r *Report) error {
 		if name == "session_id" || name == "expires" || name == "data" {
 			continue
 		}
-		r.add(Info, "extra column %s (%s)", c.name, c.columnType)
+		r.add(sevInfo, "extra column %s (%s)", c.name, c.columnType)
 	}
 	var required []string
 	err = queryStrings(ctx, s.db, &required, `SELECT COLUMN_NAME FROM information_schema.COLUMNS
@@ -216,7 +202,7 @@ func (s *Store) checkColumns(ctx context.Context, r *Report) error {
 		return s.wrap("check columns", err)
 	}
 	for _, name := range required {
-		r.add(Error, "extra column %s is NOT NULL without a default: inserts of sessions fail", name)
+		r.add(sevError, "extra column %s is NOT NULL without a default: inserts of sessions fail", name)
 	}
 	return nil
 }
@@ -237,7 +223,7 @@ func queryStrings(ctx context.Context, db *sql.DB, dst *[]string, query string, 
 	return rows.Err()
 }
 
-func (s *Store) checkIndexes(ctx context.Context, r *Report) error {
+func (s *Store) checkIndexes(ctx context.Context, r *findings) error {
 	rows, err := s.db.QueryContext(ctx, `SELECT INDEX_NAME, NON_UNIQUE, SEQ_IN_INDEX, COLUMN_NAME,
 		(SELECT COUNT(*) FROM information_schema.STATISTICS s2 WHERE s2.TABLE_SCHEMA = s.TABLE_SCHEMA
 		 AND s2.TABLE_NAME = s.TABLE_NAME AND s2.INDEX_NAME = s.INDEX_NAME)
@@ -272,45 +258,34 @@ func (s *Store) checkIndexes(ctx context.Context, r *Report) error {
 	}
 	switch {
 	case !pkey && uniqueID:
-		r.add(Warning, "no primary key on session_id, only a unique index")
+		r.add(sevWarning, "no primary key on session_id, only a unique index")
 	case !pkey:
-		r.add(Error, "no primary key on session_id: saves add rows instead of replacing them, and loads read the whole table")
+		r.add(sevError, "no primary key on session_id: saves add rows instead of replacing them, and loads read the whole table")
 	}
 	if !expires {
-		r.add(Warning, "no index on expires (express-mysql-session creates none): counting and pruning read the whole table; add it with %s", addIndex(s.opts.Table))
+		r.add(sevWarning, "no index on expires (express-mysql-session creates none): counting and pruning read the whole table; add it with %s", addIndex(s.opts.Table))
 	}
 	return nil
 }
 
 // checkRows counts the rows. A failure here is explained by a column
 // finding, so it is a finding, not an error.
-func (s *Store) checkRows(ctx context.Context, r *Report) {
+func (s *Store) checkRows(ctx context.Context, r *findings, say func(session.Severity, string, ...any)) {
 	now := unixRound(time.Now())
-	var oldest, newest sql.NullInt64
-	var live, expired sql.NullInt64
+	var live, expired, oldest, newest sql.NullInt64
 	err := s.db.QueryRowContext(ctx, `SELECT SUM(expires >= ?), SUM(expires < ?), MIN(expires), MAX(expires) FROM `+s.table,
 		now, now).Scan(&live, &expired, &oldest, &newest)
 	if err != nil {
-		r.add(Error, "cannot read the rows: %v", err)
+		r.add(sevError, "cannot read the rows: %v", err)
 		return
 	}
-	r.Live, r.Expired = live.Int64, expired.Int64
-	if oldest.Valid {
-		r.OldestExpiry = time.Unix(oldest.Int64, 0)
+	say(sevInfo, "%d live sessions, %d expired awaiting pruning", live.Int64, expired.Int64)
+	if oldest.Valid && newest.Valid {
+		say(sevInfo, "expiries from %s to %s", stamp(time.Unix(oldest.Int64, 0)), stamp(time.Unix(newest.Int64, 0)))
 	}
-	if newest.Valid {
-		r.NewestExpiry = time.Unix(newest.Int64, 0)
-	}
-	if r.Expired > r.Live && r.Expired > 10*int64(s.opts.PruneBatch) {
-		r.add(Info, "%d expired rows await pruning (%d live); is any process pruning?", r.Expired, r.Live)
+	if expired.Int64 > live.Int64 && expired.Int64 > 10*int64(s.opts.PruneBatch) {
+		r.add(sevInfo, "%d expired rows await pruning (%d live); is any process pruning?", expired.Int64, live.Int64)
 	}
 }
 
-func sortFindings(fs []Finding) {
-	// Stable, most serious first; few findings, so insertion sort.
-	for i := 1; i < len(fs); i++ {
-		for j := i; j > 0 && fs[j].Severity > fs[j-1].Severity; j-- {
-			fs[j], fs[j-1] = fs[j-1], fs[j]
-		}
-	}
-}
+func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }

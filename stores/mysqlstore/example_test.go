@@ -57,12 +57,8 @@ func ExampleStore_Check() {
 		log.Fatal(err)
 	}
 	defer store.Close()
-	rep, err := store.Check(ctx)
+	err = store.Check(ctx, func(f session.Finding) { fmt.Println(f) })
 	if err != nil {
 		log.Fatal(err)
-	}
-	fmt.Printf("%d live, %d expired, time_zone %s\n", rep.Live, rep.Expired, rep.TimeZone)
-	for _, f := range rep.Findings {
-		fmt.Println(f)
 	}
 }

@@ -176,7 +176,8 @@ func (o Options) withDefaults() (Options, error) {
 // concurrent use. Besides session.Store it implements
 // session.ConditionalStore, session.Counter, session.Pruner,
 // session.Iterator, session.UserIndex, session.UserKeyer, session.Pinger,
-// session.CodecChecker and io.Closer.
+// session.CodecChecker, session.Checker, session.ExpiredCounter and
+// io.Closer.
 type Store struct {
 	db    *sql.DB
 	ownDB bool
@@ -209,6 +210,8 @@ var (
 	_ session.UserKeyer        = (*Store)(nil)
 	_ session.Pinger           = (*Store)(nil)
 	_ session.CodecChecker     = (*Store)(nil)
+	_ session.Checker          = (*Store)(nil)
+	_ session.ExpiredCounter   = (*Store)(nil)
 )
 
 // New returns a Store on the caller's database handle, which the Store never

@@ -25,10 +25,10 @@ func TestParseURL(t *testing.T) {
 	if o.Table != "web_sessions" || !o.CreateTable || o.PruneInterval != -1 || o.PruneBatch != 50 || o.UserKey != "uid" {
 		t.Errorf("options %+v", o)
 	}
-	if pool != (poolSettings{maxOpen: 9, maxIdle: 3, lifetime: 5 * time.Minute}) {
+	if pool != (poolSettings{maxOpen: 9, maxIdle: 3, idleSet: true, lifetime: 5 * time.Minute}) {
 		t.Errorf("pool %+v", pool)
 	}
-	for _, p := range ownParams {
+	for _, p := range params {
 		if _, ok := cfg.Params[p]; ok {
 			t.Errorf("%s went to the driver", p)
 		}

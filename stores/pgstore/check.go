@@ -1,79 +1,34 @@
 package pgstore
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/sessionkit/sessionkit/session"
 )
 
-// Severity ranks a Finding.
-type Severity int
+// findings gathers the deviations Check finds, to report them most
+// serious first.
+type findings struct {
+	list          []session.Finding
+	live, expired int64
+}
 
-// Severities, from least to most serious.
+func (r *findings) add(sev session.Severity, format string, args ...any) {
+	r.list = append(r.list, session.Finding{Severity: sev, Message: fmt.Sprintf(format, args...)})
+}
+
+// Severities, short.
 const (
-	// Info is worth knowing and needs no action.
-	Info Severity = iota
-	// Warning is a deviation that works but costs performance or
-	// compatibility.
-	Warning
-	// Error is a deviation that makes sessions fail to load or save.
-	Error
+	sevOK      = session.SeverityOK
+	sevInfo    = session.SeverityInfo
+	sevWarning = session.SeverityWarning
+	sevError   = session.SeverityError
 )
-
-func (s Severity) String() string {
-	switch s {
-	case Info:
-		return "info"
-	case Warning:
-		return "warning"
-	case Error:
-		return "error"
-	}
-	return fmt.Sprintf("severity(%d)", int(s))
-}
-
-// Finding is one line of a Report.
-type Finding struct {
-	Severity Severity
-	Message  string
-}
-
-func (f Finding) String() string { return f.Severity.String() + ": " + f.Message }
-
-// Report is what Check found. Counts and expiries are zero when the table
-// could not be read.
-type Report struct {
-	// Table is the quoted table name checked.
-	Table string
-	// ServerVersion is the server's version string.
-	ServerVersion string
-	// TimeZone is the server's TimeZone setting for the store's
-	// connections.
-	TimeZone string
-	// Live and Expired count the rows whose expire is, and is not yet,
-	// before now. Expired rows are waiting for the pruning.
-	Live, Expired int64
-	// OldestExpiry and NewestExpiry are the earliest and latest expire of
-	// all rows; zero when the table is empty.
-	OldestExpiry, NewestExpiry time.Time
-	// Findings lists every deviation, most serious first.
-	Findings []Finding
-}
-
-// OK reports whether Check found nothing worse than Info.
-func (r Report) OK() bool {
-	for _, f := range r.Findings {
-		if f.Severity > Info {
-			return false
-		}
-	}
-	return true
-}
-
-func (r *Report) add(sev Severity, format string, args ...any) {
-	r.Findings = append(r.Findings, Finding{Severity: sev, Message: fmt.Sprintf(format, args...)})
-}
 
 // column is what the catalog says of one column.
 type column struct {
@@ -83,45 +38,71 @@ type column struct {
 
 // Check verifies, for operators, that the server answers and that the table
 // is the one connect-pg-simple expects: columns, types, primary key and
-// expire index. It also counts live and expired rows, reads the oldest and
-// newest expiry and the server's TimeZone. Deviations are Findings, one line
-// each; the error is for when the server cannot be asked at all. Counting
-// reads the whole table.
-func (s *Store) Check(ctx context.Context) (Report, error) {
-	r := Report{Table: s.names.table}
+// expire index. It reports the server's version and TimeZone, the live and
+// expired rows and the range of their expiries, then the deviations, most
+// serious first, one finding each. The error is for when the server cannot
+// be asked at all. Counting reads the whole table. Check implements
+// session.Checker.
+func (s *Store) Check(ctx context.Context, report func(session.Finding)) error {
 	if err := s.checkOpen(); err != nil {
-		return r, err
+		return err
 	}
 	if err := s.pool.Ping(ctx); err != nil {
-		r.add(Error, "cannot reach the server: %v", err)
-		return r, s.wrap("check", err)
+		return s.wrap("check: cannot reach the server", err)
 	}
-	if err := s.pool.QueryRow(ctx, `SELECT version(), current_setting('TimeZone')`).Scan(&r.ServerVersion, &r.TimeZone); err != nil {
-		return r, s.wrap("check", err)
+	var version, tz string
+	if err := s.pool.QueryRow(ctx, `SELECT version(), current_setting('TimeZone')`).Scan(&version, &tz); err != nil {
+		return s.wrap("check", err)
 	}
+	say := func(sev session.Severity, format string, args ...any) {
+		report(session.Finding{Severity: sev, Message: fmt.Sprintf(format, args...)})
+	}
+	say(sevOK, "connected to PostgreSQL %s", version)
+	say(sevInfo, "server TimeZone %s (expiry is TimeZone-independent through to_timestamp)", tz)
+	say(sevInfo, "table %s", s.names.table)
 	var oid *uint32
 	if err := s.pool.QueryRow(ctx, `SELECT to_regclass($1)::oid`, s.names.table).Scan(&oid); err != nil {
-		return r, s.wrap("check", err)
+		return s.wrap("check", err)
 	}
 	if oid == nil {
-		r.add(Error, "table %s does not exist; create it with the SQL of Schema (sessionctl schema)", s.names.table)
-		return r, nil
+		say(sevError, "table %s does not exist; create it with the SQL of `sessionctl schema`, or open with create_table=true", s.names.table)
+		return nil
 	}
+	var r findings
 	if err := s.checkColumns(ctx, *oid, &r); err != nil {
-		return r, err
+		return err
 	}
 	if err := s.checkIndexes(ctx, *oid, &r); err != nil {
-		return r, err
+		return err
 	}
-	if err := s.checkRows(ctx, &r); err != nil {
-		return r, err
+	if err := s.checkRows(ctx, &r, say); err != nil {
+		return err
 	}
-	checkTimeZone(&r)
-	sortFindings(r.Findings)
-	return r, nil
+	checkTimeZone(tz, &r)
+	slices.SortStableFunc(r.list, func(a, b session.Finding) int { return cmp.Compare(b.Severity, a.Severity) })
+	clean := true
+	for _, f := range r.list {
+		report(f)
+		clean = clean && f.Severity < sevWarning
+	}
+	if clean {
+		say(sevOK, "table, columns, primary key and expire index as connect-pg-simple expects")
+	}
+	return nil
 }
 
-func (s *Store) checkColumns(ctx context.Context, oid uint32, r *Report) error {
+// CountExpired counts the rows that expired and await pruning, through the
+// expire index. It implements session.ExpiredCounter.
+func (s *Store) CountExpired(ctx context.Context) (int64, error) {
+	if err := s.checkOpen(); err != nil {
+		return 0, err
+	}
+	var n int64
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM `+s.names.table+` WHERE "expire" < to_timestamp($1)`, unixCeil(time.Now())).Scan(&n)
+	return n, s.wrap("count expired", err)
+}
+
+func (s *Store) checkColumns(ctx context.Context, oid uint32, r *findings) error {
 	rows, err := s.pool.Query(ctx, `
 		SELECT a.attname, format_type(a.atttypid, a.atttypmod), coalesce(c.collname, ''),
 		       a.attnotnull, a.atthasdef
@@ -148,44 +129,44 @@ func (s *Store) checkColumns(ctx context.Context, oid uint32, r *Report) error {
 	}
 
 	if c, ok := cols["sid"]; !ok {
-		r.add(Error, `column "sid" is missing; expected varchar NOT NULL`)
+		r.add(sevError, `column "sid" is missing; expected varchar NOT NULL`)
 	} else {
 		switch {
 		case c.typ == "character varying" || c.typ == "text":
 		case strings.HasPrefix(c.typ, "character varying("):
-			r.add(Warning, `column "sid" is %s, expected unbounded varchar: longer IDs cannot be saved`, c.typ)
+			r.add(sevWarning, `column "sid" is %s, expected unbounded varchar: longer IDs cannot be saved`, c.typ)
 		default:
-			r.add(Error, `column "sid" is %s, expected varchar`, c.typ)
+			r.add(sevError, `column "sid" is %s, expected varchar`, c.typ)
 		}
 		if c.collation != "" && c.collation != "default" {
-			r.add(Info, `column "sid" has collation %q, expected "default"`, c.collation)
+			r.add(sevInfo, `column "sid" has collation %q, expected "default"`, c.collation)
 		}
 	}
 	if c, ok := cols["sess"]; !ok {
-		r.add(Error, `column "sess" is missing; expected json NOT NULL`)
+		r.add(sevError, `column "sess" is missing; expected json NOT NULL`)
 	} else {
 		switch c.typ {
 		case "json":
 		case "jsonb":
-			r.add(Warning, `column "sess" is jsonb, expected json: key order and duplicate keys of stored sessions are not kept`)
+			r.add(sevWarning, `column "sess" is jsonb, expected json: key order and duplicate keys of stored sessions are not kept`)
 		default:
-			r.add(Error, `column "sess" is %s, expected json`, c.typ)
+			r.add(sevError, `column "sess" is %s, expected json`, c.typ)
 		}
 	}
 	if c, ok := cols["expire"]; !ok {
-		r.add(Error, `column "expire" is missing; expected timestamp(6) NOT NULL`)
+		r.add(sevError, `column "expire" is missing; expected timestamp(6) NOT NULL`)
 	} else {
 		switch c.typ {
 		case "timestamp(6) without time zone", "timestamp without time zone":
 		case "timestamp with time zone", "timestamp(6) with time zone":
-			r.add(Warning, `column "expire" is %s, expected timestamp(6) without time zone as connect-pg-simple creates it`, c.typ)
+			r.add(sevWarning, `column "expire" is %s, expected timestamp(6) without time zone as connect-pg-simple creates it`, c.typ)
 		default:
-			r.add(Error, `column "expire" is %s, expected timestamp(6) without time zone`, c.typ)
+			r.add(sevError, `column "expire" is %s, expected timestamp(6) without time zone`, c.typ)
 		}
 	}
 	for _, name := range []string{"sid", "sess", "expire"} {
 		if c, ok := cols[name]; ok && !c.notNull {
-			r.add(Warning, `column %q is nullable, expected NOT NULL`, name)
+			r.add(sevWarning, `column %q is nullable, expected NOT NULL`, name)
 		}
 	}
 	for _, name := range order {
@@ -194,15 +175,15 @@ func (s *Store) checkColumns(ctx context.Context, oid uint32, r *Report) error {
 			continue
 		}
 		if c.notNull && !c.hasDefault {
-			r.add(Error, `extra column %q is NOT NULL without a default: inserts of sessions fail`, name)
+			r.add(sevError, `extra column %q is NOT NULL without a default: inserts of sessions fail`, name)
 		} else {
-			r.add(Info, `extra column %q (%s)`, name, c.typ)
+			r.add(sevInfo, `extra column %q (%s)`, name, c.typ)
 		}
 	}
 	return nil
 }
 
-func (s *Store) checkIndexes(ctx context.Context, oid uint32, r *Report) error {
+func (s *Store) checkIndexes(ctx context.Context, oid uint32, r *findings) error {
 	rows, err := s.pool.Query(ctx, `
 		SELECT c.relname, i.indisprimary, i.indisunique, i.indisvalid,
 		       coalesce(a.attname, ''), pg_get_indexdef(i.indexrelid)
@@ -228,7 +209,7 @@ func (s *Store) checkIndexes(ctx context.Context, oid uint32, r *Report) error {
 			return s.wrap("check indexes", err)
 		}
 		if !isValid {
-			r.add(Warning, "index %q is invalid (an interrupted CREATE INDEX CONCURRENTLY?); drop and recreate it", name)
+			r.add(sevWarning, "index %q is invalid (an interrupted CREATE INDEX CONCURRENTLY?); drop and recreate it", name)
 			continue
 		}
 		single := !strings.Contains(def, ",")
@@ -249,22 +230,22 @@ func (s *Store) checkIndexes(ctx context.Context, oid uint32, r *Report) error {
 	}
 	switch {
 	case pkey && pkeyName != wantPkey:
-		r.add(Info, "primary key is named %q, connect-pg-simple names it %q", pkeyName, wantPkey)
+		r.add(sevInfo, "primary key is named %q, connect-pg-simple names it %q", pkeyName, wantPkey)
 	case !pkey && uniqueSid:
-		r.add(Warning, `no primary key on "sid", only a unique index`)
+		r.add(sevWarning, `no primary key on "sid", only a unique index`)
 	case !pkey:
-		r.add(Error, `no primary key on "sid": saving a session fails (ON CONFLICT needs it) and loads scan the table`)
+		r.add(sevError, `no primary key on "sid": saving a session fails (ON CONFLICT needs it) and loads scan the table`)
 	}
 	if !expire {
-		r.add(Warning, `no index on "expire": counting and pruning scan the whole table; create it with the SQL of Schema`)
+		r.add(sevWarning, `no index on "expire": counting and pruning scan the whole table; create it with the SQL of Schema`)
 	}
 	if !user {
-		r.add(Info, "no index on sess ->> '%s': UserSessions scans the table (see Schema for the optional index)", s.opts.UserKey)
+		r.add(sevInfo, "no index on sess ->> '%s': UserSessions scans the table (see Schema for the optional index)", s.opts.UserKey)
 	}
 	return nil
 }
 
-func (s *Store) checkRows(ctx context.Context, r *Report) error {
+func (s *Store) checkRows(ctx context.Context, r *findings, say func(session.Severity, string, ...any)) error {
 	// Only meaningful when the columns are readable as expected; a failure
 	// here is already explained by a column finding.
 	var oldest, newest *int64
@@ -273,19 +254,17 @@ func (s *Store) checkRows(ctx context.Context, r *Report) error {
 		count(*) FILTER (WHERE "expire" < to_timestamp($1)),
 		(min(date_part('epoch', "expire"::timestamptz)) * 1000)::bigint,
 		(max(date_part('epoch', "expire"::timestamptz)) * 1000)::bigint
-		FROM `+s.names.table, unixCeil(time.Now())).Scan(&r.Live, &r.Expired, &oldest, &newest)
+		FROM `+s.names.table, unixCeil(time.Now())).Scan(&r.live, &r.expired, &oldest, &newest)
 	if err != nil {
-		r.add(Error, "cannot read the rows: %v", err)
+		r.add(sevError, "cannot read the rows: %v", err)
 		return nil
 	}
-	if oldest != nil {
-		r.OldestExpiry = time.UnixMilli(*oldest)
+	say(sevInfo, "%d live sessions, %d expired awaiting pruning", r.live, r.expired)
+	if oldest != nil && newest != nil {
+		say(sevInfo, "expiries from %s to %s", stamp(time.UnixMilli(*oldest)), stamp(time.UnixMilli(*newest)))
 	}
-	if newest != nil {
-		r.NewestExpiry = time.UnixMilli(*newest)
-	}
-	if r.Live+r.Expired > 0 && r.Expired > r.Live && r.Expired > 10*int64(s.opts.PruneBatch) {
-		r.add(Info, "%d expired rows await pruning (%d live); is any process pruning?", r.Expired, r.Live)
+	if r.live+r.expired > 0 && r.expired > r.live && r.expired > 10*int64(s.opts.PruneBatch) {
+		r.add(sevInfo, "%d expired rows await pruning (%d live); is any process pruning?", r.expired, r.live)
 	}
 	return nil
 }
@@ -293,8 +272,8 @@ func (s *Store) checkRows(ctx context.Context, r *Report) error {
 // checkTimeZone notes a TimeZone with daylight saving time: expire keeps
 // wall-clock time, so during the repeated autumn hour an expiry can read
 // back an hour off, for Node exactly as for Go.
-func checkTimeZone(r *Report) {
-	loc, err := time.LoadLocation(r.TimeZone)
+func checkTimeZone(tz string, r *findings) {
+	loc, err := time.LoadLocation(tz)
 	if err != nil {
 		return
 	}
@@ -302,15 +281,8 @@ func checkTimeZone(r *Report) {
 	_, jan := time.Date(y, 1, 1, 0, 0, 0, 0, loc).Zone()
 	_, jul := time.Date(y, 7, 1, 0, 0, 0, 0, loc).Zone()
 	if jan != jul {
-		r.add(Info, "server TimeZone %s has daylight saving time: expiries falling in the repeated hour each autumn may read an hour off (the same for Node); UTC avoids it", r.TimeZone)
+		r.add(sevInfo, "server TimeZone %s has daylight saving time: expiries falling in the repeated hour each autumn may read an hour off (the same for Node); UTC avoids it", tz)
 	}
 }
 
-func sortFindings(fs []Finding) {
-	// Stable, most serious first; few findings, so insertion sort.
-	for i := 1; i < len(fs); i++ {
-		for j := i; j > 0 && fs[j].Severity > fs[j-1].Severity; j-- {
-			fs[j], fs[j-1] = fs[j-1], fs[j]
-		}
-	}
-}
+func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }

@@ -54,15 +54,15 @@ func ExampleStore_Check() {
 		log.Fatal(err)
 	}
 	defer store.Close()
-	r, err := store.Check(ctx)
+	deviates := false
+	err = store.Check(ctx, func(f session.Finding) {
+		fmt.Println(f) // "ok: connected to PostgreSQL …", "warning: no index on …"
+		deviates = deviates || f.Severity >= session.SeverityWarning
+	})
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("%s: %d live, %d expired, TimeZone %s\n", r.Table, r.Live, r.Expired, r.TimeZone)
-	for _, f := range r.Findings {
-		fmt.Println(f)
-	}
-	if !r.OK() {
+	if deviates {
 		os.Exit(1)
 	}
 }

@@ -123,52 +123,45 @@ func TestCheck(t *testing.T) {
 	e.exec(t, `INSERT INTO `+s.Table()+` SELECT 'l' || i, '{"cookie":{}}', to_timestamp($1 + i) FROM generate_series(1, 3) i`, unixCeil(hour()))
 	e.exec(t, `INSERT INTO `+s.Table()+` SELECT 'x' || i, '{"cookie":{}}', to_timestamp($1 + i) FROM generate_series(1, 2) i`, time.Now().Add(-time.Hour).Unix())
 
-	r, err := s.Check(ctx)
-	if err != nil {
-		t.Fatal(err)
+	r := check(t, s)
+	if !r.ok() {
+		t.Errorf("Check on a good table: not OK:\n%v", r)
 	}
-	if !r.OK() {
-		t.Errorf("Check on a good table: not OK: %v", r.Findings)
+	for _, want := range []string{"info: 3 live sessions, 2 expired awaiting pruning", "ok: connected to PostgreSQL", "info: server TimeZone ", "info: expiries from "} {
+		if !strings.Contains(r.String(), want) {
+			t.Errorf("Check on a good table: findings %v lack %q", r, want)
+		}
 	}
-	if r.Live != 3 || r.Expired != 2 {
-		t.Errorf("Live, Expired = %d, %d; want 3, 2", r.Live, r.Expired)
-	}
-	if r.OldestExpiry.After(time.Now()) || r.NewestExpiry.Before(time.Now().Add(59*time.Minute)) {
-		t.Errorf("expiries %v .. %v", r.OldestExpiry, r.NewestExpiry)
-	}
-	if r.TimeZone == "" || !strings.Contains(r.ServerVersion, "PostgreSQL") {
-		t.Errorf("TimeZone %q, version %q", r.TimeZone, r.ServerVersion)
+	if n, err := s.CountExpired(ctx); n != 2 || err != nil {
+		t.Errorf("CountExpired = %d, %v; want 2", n, err)
 	}
 
 	for _, c := range []struct {
 		name, sql string
-		sev       Severity
+		sev       session.Severity
 		want      string
 	}{
-		{"missing expire index", `DROP INDEX ` + pgx.Identifier{e.schema, "IDX_session_expire"}.Sanitize(), Warning, `no index on "expire"`},
-		{"sess as text", `ALTER TABLE ` + s.Table() + ` ALTER COLUMN "sess" TYPE text`, Error, `column "sess" is text, expected json`},
-		{"expire with time zone", `ALTER TABLE ` + s.Table() + ` ALTER COLUMN "expire" TYPE timestamptz`, Warning, `column "expire" is timestamp with time zone`},
-		{"bounded sid", `ALTER TABLE ` + s.Table() + ` ALTER COLUMN "sid" TYPE varchar(20)`, Warning, `character varying(20)`},
-		{"no primary key", `ALTER TABLE ` + s.Table() + ` DROP CONSTRAINT "session_pkey"`, Error, `no primary key`},
-		{"extra required column", `ALTER TABLE ` + s.Table() + ` ADD COLUMN "tenant" int NOT NULL DEFAULT 1; ALTER TABLE ` + s.Table() + ` ALTER COLUMN "tenant" DROP DEFAULT`, Error, `extra column "tenant"`},
-		{"missing table", `DROP TABLE ` + s.Table(), Error, `does not exist`},
+		{"missing expire index", `DROP INDEX ` + pgx.Identifier{e.schema, "IDX_session_expire"}.Sanitize(), session.SeverityWarning, `no index on "expire"`},
+		{"sess as text", `ALTER TABLE ` + s.Table() + ` ALTER COLUMN "sess" TYPE text`, session.SeverityError, `column "sess" is text, expected json`},
+		{"expire with time zone", `ALTER TABLE ` + s.Table() + ` ALTER COLUMN "expire" TYPE timestamptz`, session.SeverityWarning, `column "expire" is timestamp with time zone`},
+		{"bounded sid", `ALTER TABLE ` + s.Table() + ` ALTER COLUMN "sid" TYPE varchar(20)`, session.SeverityWarning, `character varying(20)`},
+		{"no primary key", `ALTER TABLE ` + s.Table() + ` DROP CONSTRAINT "session_pkey"`, session.SeverityError, `no primary key`},
+		{"extra required column", `ALTER TABLE ` + s.Table() + ` ADD COLUMN "tenant" int NOT NULL DEFAULT 1; ALTER TABLE ` + s.Table() + ` ALTER COLUMN "tenant" DROP DEFAULT`, session.SeverityError, `extra column "tenant"`},
+		{"missing table", `DROP TABLE ` + s.Table(), session.SeverityError, `does not exist`},
 	} {
 		e.exec(t, c.sql)
-		r, err := s.Check(ctx)
-		if err != nil {
-			t.Fatalf("%s: %v", c.name, err)
-		}
-		if r.OK() {
+		r := check(t, s)
+		if r.ok() {
 			t.Errorf("%s: Check reports OK", c.name)
 		}
 		found := false
-		for _, f := range r.Findings {
+		for _, f := range r {
 			if f.Severity == c.sev && strings.Contains(f.Message, c.want) && !strings.Contains(f.Message, "\n") {
 				found = true
 			}
 		}
 		if !found {
-			t.Errorf("%s: findings %v lack a %v containing %q", c.name, r.Findings, c.sev, c.want)
+			t.Errorf("%s: findings %v lack a %v containing %q", c.name, r, c.sev, c.want)
 		}
 	}
 }
@@ -181,13 +174,44 @@ func TestCheckNotesDaylightSaving(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	r, err := s.Check(t.Context())
-	if err != nil {
+	r := check(t, s)
+	if !strings.Contains(r.String(), "TimeZone America/Los_Angeles") || !r.ok() || !strings.Contains(r.String(), "daylight saving") {
+		t.Errorf("findings %v; want TimeZone America/Los_Angeles, OK, and an info about daylight saving", r)
+	}
+}
+
+// reported is what one Check reported.
+type reported []session.Finding
+
+func (fs reported) ok() bool {
+	for _, f := range fs {
+		if f.Severity > session.SeverityInfo {
+			return false
+		}
+	}
+	return true
+}
+
+func (fs reported) String() string {
+	var b strings.Builder
+	for _, f := range fs {
+		fmt.Fprintln(&b, f)
+	}
+	return b.String()
+}
+
+func check(t *testing.T, s *Store) reported {
+	t.Helper()
+	var fs reported
+	if err := s.Check(t.Context(), func(f session.Finding) { fs = append(fs, f) }); err != nil {
 		t.Fatal(err)
 	}
-	if r.TimeZone != "America/Los_Angeles" || !r.OK() || !strings.Contains(fmt.Sprint(r.Findings), "daylight saving") {
-		t.Errorf("TimeZone %s, OK %v, findings %v; want an info about daylight saving", r.TimeZone, r.OK(), r.Findings)
+	for _, f := range fs {
+		if strings.Contains(f.Message, "\n") {
+			t.Errorf("finding spans lines: %q", f.Message)
+		}
 	}
+	return fs
 }
 
 func TestCorruptRows(t *testing.T) {
@@ -225,7 +249,7 @@ func TestCorruptRows(t *testing.T) {
 	if _, err := s.UserSessions(ctx, "u"); err != nil {
 		t.Errorf("UserSessions: %v", err)
 	}
-	if _, err := s.Check(ctx); err != nil {
+	if err := s.Check(ctx, func(session.Finding) {}); err != nil {
 		t.Errorf("Check: %v", err)
 	}
 	// Invalid JSON cannot enter a json column; Save reports it with the

@@ -159,8 +159,8 @@ func (o Options) withDefaults() (Options, error) {
 
 // Store is a session.Store on a PostgreSQL table. It is safe for concurrent
 // use. Besides session.Store it implements session.Counter, session.Pruner,
-// session.Iterator, session.UserIndex, session.Pinger,
-// session.CodecChecker and io.Closer.
+// session.Iterator, session.UserIndex, session.Pinger, session.Checker,
+// session.ExpiredCounter, session.CodecChecker and io.Closer.
 type Store struct {
 	pool    *pgxpool.Pool
 	ownPool bool
@@ -182,14 +182,16 @@ type Store struct {
 }
 
 var (
-	_ session.Store        = (*Store)(nil)
-	_ session.Counter      = (*Store)(nil)
-	_ session.Pruner       = (*Store)(nil)
-	_ session.Iterator     = (*Store)(nil)
-	_ session.UserIndex    = (*Store)(nil)
-	_ session.UserKeyer    = (*Store)(nil)
-	_ session.Pinger       = (*Store)(nil)
-	_ session.CodecChecker = (*Store)(nil)
+	_ session.Store          = (*Store)(nil)
+	_ session.Counter        = (*Store)(nil)
+	_ session.Pruner         = (*Store)(nil)
+	_ session.Iterator       = (*Store)(nil)
+	_ session.UserIndex      = (*Store)(nil)
+	_ session.UserKeyer      = (*Store)(nil)
+	_ session.Pinger         = (*Store)(nil)
+	_ session.CodecChecker   = (*Store)(nil)
+	_ session.Checker        = (*Store)(nil)
+	_ session.ExpiredCounter = (*Store)(nil)
 )
 
 // New returns a Store on the caller's pool, which the Store never closes.

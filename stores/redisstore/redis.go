@@ -18,7 +18,9 @@
 // is not in the future deletes the key instead of writing it.
 //
 // Redis expires keys by itself, so the store starts no goroutine and needs no
-// pruning: it implements no session.Pruner.
+// pruning: it implements no session.Pruner. It implements session.Counter,
+// session.Iterator, session.UserIndex, session.Pinger, session.Checker and
+// io.Closer.
 //
 // The store takes a redis.UniversalClient, so one code path serves a single
 // node, Sentinel (a failover client) and Redis Cluster: every command touches
@@ -79,7 +81,8 @@ const (
 // Store is a session.Store backed by Redis. It is safe for concurrent use.
 type Store struct {
 	client     redis.UniversalClient
-	owned      bool // Close closes client: it was made by Open.
+	owned      bool   // Close closes client: it was made by Open.
+	master     string // the master's name at the Sentinels, when Open made a failover client
 	prefix     string
 	userPrefix string
 	match      string // SCAN pattern matching exactly the session keys.
@@ -93,6 +96,7 @@ var (
 	_ session.Iterator  = (*Store)(nil)
 	_ session.UserIndex = (*Store)(nil)
 	_ session.Pinger    = (*Store)(nil)
+	_ session.Checker   = (*Store)(nil)
 )
 
 // New returns a Store that uses client, which the caller keeps: Close does

@@ -8,7 +8,22 @@ import (
 	"strings"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/sessionkit/sessionkit/internal/redact"
+	"github.com/sessionkit/sessionkit/internal/storeurl"
 )
+
+// URLForms describes, for help texts, the URLs Open takes.
+const URLForms = `redis://[user:password@]host[:port][/db][?param=value&…]       one node
+rediss://…                                                      the same over TLS
+redis+cluster://[user:password@]host1:port,host2:port[,…][/]    a Redis Cluster
+rediss+cluster://…                                              (or redis://host1:port?addr=host2:port&…)
+redis+sentinel://[user:password@]sentinel1:port,sentinel2:port[,…][/db]?master_name=NAME
+rediss+sentinel://…                                             the master the Sentinels know as NAME;
+                                                                the URL's password is the Sentinels',
+                                                                the master's goes in password=
+    store parameters: prefix (sess:), user_prefix (sess-user:), scan_count (1000);
+    the others go to go-redis (dial_timeout, pool_size, db, …), which refuses unknown ones`
 
 // Open connects to the Redis that rawURL names, checks it with Ping and
 // returns a Store that owns the client: Close closes it. The accepted forms:
@@ -39,12 +54,34 @@ import (
 // password parameters. The default port is 6379 here too, so name the
 // Sentinels' ports (usually 26379).
 //
-// Open enables go-redis's ContextTimeoutEnabled, so a context's deadline also
-// bounds socket reads and writes. Errors never contain a password.
+// The store's own query parameters are removed before the rest goes to
+// go-redis, which refuses any it does not know:
+//
+//	prefix       Options.Prefix (default "sess:")
+//	user_prefix  Options.UserPrefix (default "sess-user:")
+//	scan_count   Options.ScanCount (default 1000)
+//
+// They override opts. Open enables go-redis's ContextTimeoutEnabled, so a
+// context's deadline also bounds socket reads and writes. Errors never
+// contain a password, and keep go-redis's errors for errors.Is and errors.As.
 func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
-	client, err := newClient(rawURL)
+	rest, p, err := storeurl.Split("redis", rawURL, "prefix", "user_prefix", "scan_count")
 	if err != nil {
-		return nil, errors.New("redis: open: " + redact(err.Error(), rawURL))
+		return nil, redact.Error(err, rawURL)
+	}
+	p.String("prefix", &opts.Prefix)
+	p.String("user_prefix", &opts.UserPrefix)
+	if _, ok := p.Last("scan_count"); ok {
+		var n int
+		p.Positive("scan_count", &n)
+		opts.ScanCount = int64(n)
+	}
+	if err := p.Err(); err != nil {
+		return nil, redact.Error(err, rawURL)
+	}
+	client, master, err := newClient(rest)
+	if err != nil {
+		return nil, redact.Error(fmt.Errorf("redis: open: %w", err), rawURL)
 	}
 	s, err := New(client, opts)
 	if err != nil {
@@ -52,24 +89,43 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s.owned = true
+	s.master = master
 	if err := s.Ping(ctx); err != nil {
 		_ = client.Close()
-		return nil, errors.New("redis: open: " + redact(err.Error(), rawURL))
+		return nil, redact.Error(fmt.Errorf("redis: open: %w", err), rawURL)
 	}
 	return s, nil
 }
 
+// OpenURL is Open with default Options, for package stores, which calls it
+// for the redis, rediss, redis+cluster, rediss+cluster, redis+sentinel and
+// rediss+sentinel schemes. Of what o asks (see stores.Options) only Quiet
+// applies: Redis creates nothing up front and expires keys itself, and
+// go-redis sizes its pool at ten connections per CPU.
+func OpenURL(ctx context.Context, rawURL string, o storeurl.Options) (*Store, error) {
+	if o.Quiet {
+		redis.SetLogger(quiet{})
+	}
+	return Open(ctx, rawURL, Options{})
+}
+
+// quiet discards go-redis's narration.
+type quiet struct{}
+
+func (quiet) Printf(context.Context, string, ...any) {}
+
 // newClient builds, without connecting, the client rawURL describes.
-func newClient(rawURL string) (redis.UniversalClient, error) {
+// master is the name a failover client asks the Sentinels for, or "".
+func newClient(rawURL string) (c redis.UniversalClient, master string, err error) {
 	scheme, rest, ok := strings.Cut(rawURL, "://")
 	if !ok {
-		return nil, errors.New("missing scheme: want " + schemes)
+		return nil, "", errors.New("missing scheme: want " + schemes)
 	}
 	switch strings.ToLower(scheme) {
 	case "redis", "rediss":
 		u, err := url.Parse(rawURL)
 		if err != nil {
-			return nil, unwrapURLError(err)
+			return nil, "", unwrapURLError(err)
 		}
 		if u.Query().Has("master_name") {
 			return failoverClient(rawURL)
@@ -77,44 +133,44 @@ func newClient(rawURL string) (redis.UniversalClient, error) {
 		if u.Query().Has("addr") {
 			o, err := redis.ParseClusterURL(rawURL)
 			if err != nil {
-				return nil, unwrapURLError(err)
+				return nil, "", unwrapURLError(err)
 			}
 			o.ContextTimeoutEnabled = true
-			return redis.NewClusterClient(o), nil
+			return redis.NewClusterClient(o), "", nil
 		}
 		o, err := redis.ParseURL(rawURL)
 		if err != nil {
-			return nil, unwrapURLError(err)
+			return nil, "", unwrapURLError(err)
 		}
 		o.ContextTimeoutEnabled = true
-		return redis.NewClient(o), nil
+		return redis.NewClient(o), "", nil
 	case "redis+cluster", "rediss+cluster":
 		u, err := multiHostURL(strings.TrimSuffix(strings.ToLower(scheme), "+cluster"), rest, "cluster", false)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		o, err := redis.ParseClusterURL(u)
 		if err != nil {
-			return nil, unwrapURLError(err)
+			return nil, "", unwrapURLError(err)
 		}
 		o.ContextTimeoutEnabled = true
-		return redis.NewClusterClient(o), nil
+		return redis.NewClusterClient(o), "", nil
 	case "redis+sentinel", "rediss+sentinel":
 		return failoverClient(rawURL)
 	default:
-		return nil, fmt.Errorf("unknown scheme %q: want %s", scheme, schemes)
+		return nil, "", fmt.Errorf("unknown scheme %q: want %s", scheme, schemes)
 	}
 }
 
 const schemes = "redis://, rediss://, redis+cluster://, rediss+cluster://, redis+sentinel:// or rediss+sentinel://"
 
 // failoverClient builds the Sentinel-backed client of a sentinel URL.
-func failoverClient(rawURL string) (redis.UniversalClient, error) {
+func failoverClient(rawURL string) (redis.UniversalClient, string, error) {
 	o, err := sentinelOptions(rawURL)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return redis.NewFailoverClient(o), nil
+	return redis.NewFailoverClient(o), o.MasterName, nil
 }
 
 // sentinelOptions parses a sentinel URL in either form: +sentinel, or
@@ -192,34 +248,4 @@ func unwrapURLError(err error) error {
 		return ue.Err
 	}
 	return err
-}
-
-// redact replaces the password of rawURL, in every spelling it may take,
-// wherever it appears in msg.
-func redact(msg, rawURL string) string {
-	_, rest, ok := strings.Cut(rawURL, "://")
-	if !ok {
-		return msg
-	}
-	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
-		rest = rest[:i]
-	}
-	at := strings.LastIndexByte(rest, '@')
-	if at < 0 {
-		return msg
-	}
-	_, pw, ok := strings.Cut(rest[:at], ":")
-	if !ok || pw == "" {
-		return msg
-	}
-	spellings := []string{pw}
-	if un, err := url.PathUnescape(pw); err == nil {
-		spellings = append(spellings, un, url.QueryEscape(un), url.PathEscape(un))
-	}
-	for _, p := range spellings {
-		if p != "" {
-			msg = strings.ReplaceAll(msg, p, "xxxxx")
-		}
-	}
-	return msg
 }

@@ -1,6 +1,8 @@
 package redisstore
 
 import (
+	"errors"
+	"net"
 	"slices"
 	"strings"
 	"testing"
@@ -37,7 +39,7 @@ func TestNewClient(t *testing.T) {
 		{url: "a:6379", bad: "missing scheme"},
 	} {
 		t.Run(tc.url, func(t *testing.T) {
-			c, err := newClient(tc.url)
+			c, _, err := newClient(tc.url)
 			if tc.bad != "" {
 				if err == nil {
 					c.Close()
@@ -119,7 +121,7 @@ func TestSentinelURL(t *testing.T) {
 				t.Fatalf("options: sentinels %v master %q db %d tls %v sentinel pass set %v master pass set %v ctx %v",
 					o.SentinelAddrs, o.MasterName, o.DB, o.TLSConfig != nil, o.SentinelPassword != "", o.Password != "", o.ContextTimeoutEnabled)
 			}
-			c, err := newClient(tc.url)
+			c, _, err := newClient(tc.url)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -128,15 +130,17 @@ func TestSentinelURL(t *testing.T) {
 	}
 }
 
-func TestRedact(t *testing.T) {
-	for _, tc := range []struct{ msg, url, want string }{
-		{"bad p%40ss and p@ss", "redis://u:p%40ss@h:1/0", "bad xxxxx and xxxxx"},
-		{"nothing secret", "redis://h:1", "nothing secret"},
-		{"user only u", "redis://u@h:1", "user only u"},
-	} {
-		if got := redact(tc.msg, tc.url); got != tc.want {
-			t.Errorf("redact(%q, %q) = %q; want %q", tc.msg, tc.url, got, tc.want)
-		}
+// TestOpenErrorKeepsChain checks that Open hides the password and keeps
+// the cause for errors.As: it once flattened the error into a string.
+func TestOpenErrorKeepsChain(t *testing.T) {
+	_, err := Open(t.Context(), "redis://u:p%40ss@127.0.0.1:1/0?dial_timeout=200ms", Options{})
+	var op *net.OpError
+	if err == nil || strings.Contains(err.Error(), "p@ss") || strings.Contains(err.Error(), "p%40ss") || !errors.As(err, &op) {
+		t.Fatalf("Open of an unreachable Redis: %v; want a *net.OpError without the password", err)
+	}
+	_, err = Open(t.Context(), "redis://u:p%40ss@127.0.0.1:1/0?scan_count=lots", Options{})
+	if err == nil || !strings.Contains(err.Error(), "scan_count") || strings.Contains(err.Error(), "p@ss") {
+		t.Fatalf("Open with scan_count=lots: %v", err)
 	}
 }
 

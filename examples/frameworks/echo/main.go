@@ -1,6 +1,5 @@
 // Command echo serves a visit counter kept in a session, on an Echo
-// server. echo.WrapMiddleware turns the net/http session middleware into
-// Echo middleware, updating the Context's request and response.
+// server, through the adapter in adapters/echosession.
 package main
 
 import (
@@ -11,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/sessionkit/sessionkit/adapters/echosession"
 	"github.com/sessionkit/sessionkit/codecs/jsoncodec"
 	"github.com/sessionkit/sessionkit/middleware"
 	"github.com/sessionkit/sessionkit/session"
@@ -37,9 +37,9 @@ func newMiddleware(secret string) (*middleware.Middleware, error) {
 func newServer(mw *middleware.Middleware) *echo.Echo {
 	e := echo.New()
 	e.HideBanner = true
-	e.Use(echo.WrapMiddleware(mw.Handler))
+	e.Use(echosession.New(mw))
 	e.GET("/", func(c echo.Context) error {
-		s := middleware.Get(c.Request())
+		s := echosession.Get(c)
 		n, err := session.GetOr(s, "visits", 0)
 		if err == nil {
 			err = s.Put("visits", n+1)

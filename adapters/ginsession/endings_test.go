@@ -1,4 +1,4 @@
-package main
+package ginsession_test
 
 import (
 	"errors"
@@ -10,26 +10,32 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/sessionkit/sessionkit/adapters/ginsession"
+	"github.com/sessionkit/sessionkit/codecs/jsoncodec"
 	"github.com/sessionkit/sessionkit/middleware"
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/stores/memstore"
 )
 
-func init() { gin.SetMode(gin.TestMode) }
-
-// TestAdapter checks the ways a gin handler ends a response: each must
+// TestGinEndings checks the ways a gin handler ends a response: each must
 // commit the session through the middleware before the first byte, and a
 // panic must commit nothing.
-func TestAdapter(t *testing.T) {
-	mw, err := newMiddleware(testSecret)
+func TestGinEndings(t *testing.T) {
+	store := memstore.New()
+	t.Cleanup(func() { store.Close() })
+	mgr, err := session.New(session.Config{Store: store, Codec: jsoncodec.New()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { mw.Manager().Close() })
+	mw, err := middleware.New(middleware.Config{Manager: mgr, Secrets: []string{"test secret, 32 bytes or longer.."}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	var lateErr error
 	r := gin.New()
-	r.Use(gin.RecoveryWithWriter(io.Discard), Sessions(mw))
+	r.Use(gin.RecoveryWithWriter(io.Discard), ginsession.New(mw))
 	put := func(c *gin.Context) *session.Session {
-		s := middleware.Get(c.Request)
+		s := ginsession.Get(c)
 		if err := s.Put("k", 1); err != nil {
 			t.Errorf("Put: %v", err)
 		}
