@@ -536,6 +536,7 @@ func TestUnknownParameter(t *testing.T) {
 		"rediss+sentinel": "rediss+sentinel://127.0.0.1:7200?master_name=mymaster&dial_timeout=200ms",
 		"bbolt":           bolt,
 		"memory":          "memory://?prune_interval=off",
+		"mysql":           e2e.MySQLURL(t),
 	}
 	for _, scheme := range stores.Schemes() {
 		t.Run(scheme, func(t *testing.T) {
