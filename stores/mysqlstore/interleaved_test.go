@@ -3,6 +3,7 @@ package mysqlstore
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -23,6 +24,8 @@ import (
 //
 //   - read: a request through the Manager that reads one value; the floor
 //     is the load statement.
+//
+//   - store-load: the store's Load alone against the same statement.
 //
 //   - modify: a request through the Manager that changes one value; the
 //     floor is the load and the upsert.
@@ -81,6 +84,13 @@ func BenchmarkInterleaved(b *testing.B) {
 		raw, ours func(i int) error
 	}{
 		{"read", rawLoad, read(m, ids)},
+		{"store-load", rawLoad, func(i int) error {
+			_, _, found, err := e.ours.Load(ctx, ids[i%len(ids)])
+			if err == nil && !found {
+				err = errors.New("not found")
+			}
+			return err
+		}},
 		// The floor works on the seeded rows, so that it does not write
 		// over the sessions the Manager reads.
 		{"modify", func(i int) error {
