@@ -75,6 +75,13 @@
 // never stalled behind one huge DELETE. A background loop prunes on a
 // jittered interval; among all processes sharing the table only the one
 // holding a named lock (GET_LOCK) prunes at a time. Close stops the loop.
+// On a table without an index on expires (express-mysql-session creates
+// none) each batch reads the table from the start until it has found its
+// rows, and under REPEATABLE READ holds locks on the live rows it passed
+// until the batch ends, so saves of those sessions wait that long: add the
+// index (Check says how). express-mysql-session prunes by itself too
+// (clearExpired, one DELETE every 15 minutes); two apps on one table need
+// only one of the two.
 //
 // # Servers
 //
