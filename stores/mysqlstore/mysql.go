@@ -42,8 +42,9 @@
 // the server's. A row therefore ends half a second after its whole second,
 // and Load reports the last millisecond before that: up to a second after
 // the expiry that was saved, never more than a millisecond before it.
-// Saving a record with the expiry Load returned keeps expires unchanged. An expiry beyond what the column holds (2106 for
-// express-mysql-session's int unsigned) is stored as its largest value.
+// Saving a record with the expiry Load returned keeps expires unchanged. An
+// expiry beyond what the column holds (2106 for express-mysql-session's int
+// unsigned) is stored as its largest value.
 //
 // # Conditional saves
 //
