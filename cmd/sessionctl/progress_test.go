@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -34,5 +35,18 @@ func TestProgress(t *testing.T) {
 	p.set(7)
 	if got := b.String(); !strings.HasPrefix(got, "copying: 7 after") || !strings.HasSuffix(got, "\n") || strings.Contains(got, "\r") {
 		t.Errorf("plain line %q", got)
+	}
+}
+
+// TestDevNullIsNoTerminal: /dev/null is a character device but not a
+// terminal, so stderr sent there gets the plain lines, not a bar.
+func TestDevNullIsNoTerminal(t *testing.T) {
+	f, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if isTerminal(f) {
+		t.Error("/dev/null taken for a terminal")
 	}
 }

@@ -1,6 +1,8 @@
 // Package jsoncodec is the session codec that writes the document express-session
-// stores: {"cookie":{…},"user":…}. It is the default codec, and the one a
-// PostgreSQL store sharing its table with a Node application needs.
+// stores: {"cookie":{…},"user":…}. It is the usual choice for
+// session.Config.Codec (which is required: the Manager has no default codec),
+// and the one a PostgreSQL store sharing its table with a Node application
+// needs.
 //
 // Encode writes what JSON.stringify writes for a Node session: the cookie
 // object first, with express-session's field order, and unicode and HTML

@@ -2,7 +2,7 @@
 // the session ID, list and revoke your other sessions, log out.
 //
 //	SESSION_SECRET=$(openssl rand -hex 32) go run ./examples/server
-//	go run ./examples/server -dev   # a random secret, printed as such
+//	go run ./examples/server -dev   # a generated secret, kept beside sessions.db
 //
 // Configuration, from the environment as the Express deployment it replaces
 // read it:
@@ -19,14 +19,25 @@
 //
 // Flags: -addr (default 127.0.0.1:8080), -dev, -express (cookie connect.sid
 // and express-session's JSON, to share sessions with a Node app on the same
-// table or Redis), -secure (Secure cookie), -samesite (lax, strict, none),
-// -token-header NAME (also accept the session in the request header NAME,
-// "Authorization" meaning "Authorization: Bearer <token>"; new and renewed
-// tokens come back in NAME, or X-Session-Token for Authorization, and an
-// ended session as an empty value) and -header-only (no cookie at all: the
-// header alone carries the session).
-// A PostgreSQL or MySQL URL without create_table gets create_table=true, so
-// the table is created on first start.
+// table or Redis), -secure (Secure cookie), -samesite (lax, strict, none or
+// off), -token-header NAME (also accept the session in the request header
+// NAME, "Authorization" meaning "Authorization: Bearer <token>"; new and
+// renewed tokens come back in NAME, or X-Session-Token for Authorization, and
+// an ended session as an empty value) and -header-only (no cookie at all: the
+// header alone carries the session). Every flag and variable is checked
+// before the server listens; -h prints the usage.
+//
+// With -dev and no SESSION_SECRET on a bbolt store, the server generates a
+// secret once and keeps it in a file beside the bbolt file (sessions.db →
+// sessions.db.dev-secret, mode 0600), so that sessions survive a restart as
+// they do with a fixed SESSION_SECRET. On any other store -dev makes a random
+// secret per run. Never use -dev in production: whoever can read that file
+// can forge cookies.
+//
+// A PostgreSQL or MySQL URL is used as given. The session table must exist
+// (create it with the SQL that `sessionctl schema` prints, or for MySQL that
+// mysqlstore.Schema returns), or add create_table=true to the URL to let the
+// store create it on first start.
 //
 // GET /metrics serves Prometheus metrics and GET /healthz checks the store;
 // both are outside the session middleware. The server stops gracefully on
@@ -42,6 +53,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -61,18 +73,26 @@ import (
 	"github.com/sessionkit/sessionkit/middleware"
 	"github.com/sessionkit/sessionkit/session"
 	"github.com/sessionkit/sessionkit/stores"
+	"github.com/sessionkit/sessionkit/stores/boltstore"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	err := run(ctx, os.Args[1:], os.Getenv, os.Stderr, nil)
+	os.Exit(exitCode(run(ctx, os.Args[1:], os.Getenv, os.Stderr, nil)))
+}
+
+// exitCode is the process status for run's result: 0 for success and for
+// -h, 2 for a usage error, 1 for anything else.
+func exitCode(err error) int {
 	var ue usageError
 	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
 	case errors.As(err, &ue):
-		os.Exit(2)
-	case err != nil:
-		os.Exit(1)
+		return 2
+	default:
+		return 1
 	}
 }
 
@@ -82,11 +102,20 @@ type usageError struct{ error }
 // defaultStore is the embedded store used when no URL is configured.
 const defaultStore = "bbolt://sessions.db"
 
+// devSecretSuffix names -dev's secret file: the bbolt file's name plus this.
+const devSecretSuffix = ".dev-secret"
+
+// sameSiteValues are the -samesite values, as the help and the error say.
+const sameSiteValues = "lax, strict, none or off"
+
 // config is the app's configuration, from flags and the environment.
 type config struct {
 	Addr     string
 	StoreURL string
+	// Secrets is empty in dev mode without SESSION_SECRET, until
+	// devSecret fills it once the store is open.
 	Secrets  []string
+	Dev      bool
 	Express  bool
 	Secure   bool
 	SameSite string
@@ -95,21 +124,43 @@ type config struct {
 	HeaderOnly  bool
 }
 
-// parseConfig reads flags from args and the environment through getenv.
-// In dev mode without SESSION_SECRET it makes a random secret and says so.
-func parseConfig(args []string, getenv func(string) string, log *slog.Logger, stderr io.Writer) (config, error) {
+const usageText = `Usage: server [flags]
+
+A small web app on sessionkit. Configuration from the environment:
+
+  SESSION_SECRET   cookie signing secret, at least 32 bytes (openssl rand -hex 32);
+                   required unless -dev is given
+  SESSION_STORE    store URL: postgres://…, redis://…, bbolt:///path.db, memory://
+                   (a PostgreSQL table must exist, or add create_table=true)
+  DATABASE_URL     used when SESSION_STORE is unset; neither: bbolt://sessions.db
+  SESSION_EXPRESS  "true" for express mode, as -express
+  SESSION_TOKEN_HEADER  as -token-header
+
+Flags:
+`
+
+// parseConfig reads flags from args and the environment through getenv, and
+// checks all of them, so that a mistake stops the server before it listens.
+func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usageText)
+		fs.PrintDefaults()
+	}
 	var c config
 	envExpress, _ := strconv.ParseBool(getenv("SESSION_EXPRESS"))
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "listen address")
-	dev := fs.Bool("dev", false, "development mode: generate a random secret when SESSION_SECRET is unset")
+	fs.BoolVar(&c.Dev, "dev", false, "development mode: when SESSION_SECRET is unset, generate a secret (kept beside a bbolt store's file)")
 	fs.BoolVar(&c.Express, "express", envExpress, "express mode: cookie connect.sid, express-session JSON (env SESSION_EXPRESS)")
 	fs.BoolVar(&c.Secure, "secure", false, "send the cookie over HTTPS only (browsers also store it from http://localhost)")
-	fs.StringVar(&c.SameSite, "samesite", "lax", "cookie SameSite: lax, strict or none (none needs -secure)")
+	fs.StringVar(&c.SameSite, "samesite", "lax", "cookie SameSite: "+sameSiteValues+" (none needs -secure; off sends no attribute)")
 	fs.StringVar(&c.TokenHeader, "token-header", getenv("SESSION_TOKEN_HEADER"), "also carry the session in this request header, for clients without cookies (env SESSION_TOKEN_HEADER)")
 	fs.BoolVar(&c.HeaderOnly, "header-only", false, "no cookie: only the -token-header header carries the session")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return c, err
+		}
 		return c, usageError{err}
 	}
 	if c.HeaderOnly && c.TokenHeader == "" {
@@ -118,18 +169,24 @@ func parseConfig(args []string, getenv func(string) string, log *slog.Logger, st
 	if fs.NArg() > 0 {
 		return c, usageError{fmt.Errorf("unexpected arguments %q", fs.Args())}
 	}
+	// session.ParseSameSite's error lists the values sameSiteValues names.
+	sameSite, err := session.ParseSameSite(c.SameSite)
+	if err != nil {
+		return c, usageError{fmt.Errorf("-samesite: %w", err)}
+	}
+	if sameSite == session.SameSiteNone && !c.Secure {
+		return c, usageError{errors.New("-samesite none needs -secure: browsers reject SameSite=None cookies that are not Secure")}
+	}
 
 	secret := getenv("SESSION_SECRET")
 	switch {
 	case secret != "" && len(secret) < middleware.MinSecretLen:
 		return c, usageError{fmt.Errorf("SESSION_SECRET is %d bytes; it needs at least %d (try: openssl rand -hex 32)", len(secret), middleware.MinSecretLen)}
-	case secret == "" && !*dev:
-		return c, usageError{errors.New("SESSION_SECRET is not set; set it to at least 32 random bytes (openssl rand -hex 32), or run with -dev for a throwaway secret")}
-	case secret == "":
-		secret = randomSecret()
-		log.Warn("development mode: SESSION_SECRET is unset, so a random secret was generated for this run; every session cookie becomes invalid when the server stops")
+	case secret == "" && !c.Dev:
+		return c, usageError{errors.New("SESSION_SECRET is not set; set it to at least 32 random bytes (openssl rand -hex 32), or run with -dev for a development secret")}
+	case secret != "":
+		c.Secrets = []string{secret}
 	}
-	c.Secrets = []string{secret}
 
 	c.StoreURL = getenv("SESSION_STORE")
 	if c.StoreURL == "" {
@@ -138,27 +195,69 @@ func parseConfig(args []string, getenv func(string) string, log *slog.Logger, st
 	if c.StoreURL == "" {
 		c.StoreURL = defaultStore
 	}
-	if b := stores.Backend(c.StoreURL); (b == "postgres" || b == "mysql") && !strings.Contains(c.StoreURL, "create_table=") {
-		sep := "?"
-		if strings.Contains(c.StoreURL, "?") {
-			sep = "&"
-		}
-		c.StoreURL += sep + "create_table=true"
-	}
 	return c, nil
 }
 
-func randomSecret() string {
+// devSecret returns -dev's secret for store. A bbolt store keeps it in a
+// file beside its own (mode 0600), made on the first start and read on the
+// next, so that cookies outlive a restart as the sessions do; a file that
+// cannot be used is an error, never silently replaced, which would sign
+// everyone out. Any other store gets a random secret for this run.
+func devSecret(store session.Store, log *slog.Logger) (string, error) {
+	bs, ok := store.(*boltstore.Store)
+	if !ok {
+		log.Warn("development mode: SESSION_SECRET is unset, so a random secret was generated for this run; session cookies become invalid when the server stops")
+		return randomSecret()
+	}
+	file := bs.Path() + devSecretSuffix
+	b, err := os.ReadFile(file)
+	switch {
+	case err == nil:
+		secret := strings.TrimSpace(string(b))
+		if len(secret) < middleware.MinSecretLen {
+			return "", fmt.Errorf("development secret file %s holds %d bytes, fewer than %d; delete it to generate a new one (signing everyone out) or set SESSION_SECRET", file, len(secret), middleware.MinSecretLen)
+		}
+		log.Warn("development mode: SESSION_SECRET is unset; reusing the secret kept in a file beside the store", "file", file)
+		return secret, nil
+	case !errors.Is(err, fs.ErrNotExist):
+		return "", fmt.Errorf("development secret: %w", err)
+	}
+	secret, err := randomSecret()
+	if err != nil {
+		return "", err
+	}
+	// O_EXCL: of two servers starting on one file, the second fails here
+	// rather than overwrite the secret the first is signing with.
+	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return "", fmt.Errorf("development secret: %w", err)
+	}
+	_, err = f.WriteString(secret + "\n")
+	if err = errors.Join(err, f.Sync(), f.Close()); err != nil {
+		os.Remove(file)
+		return "", fmt.Errorf("development secret: %w", err)
+	}
+	log.Warn("development mode: SESSION_SECRET is unset, so the server generated a secret and keeps it in a file beside the store for the next start; never use -dev in production", "file", file)
+	return secret, nil
+}
+
+func randomSecret() (string, error) {
 	b := make([]byte, 32)
-	rand.Read(b)
-	return hex.EncodeToString(b)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b), nil
 }
 
 // run configures, opens the store and serves until ctx ends. ready, when
 // not nil, is called with the listening address once requests are accepted.
+// Everything that can be checked is checked before the server listens.
 func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, ready func(addr string)) error {
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	cfg, err := parseConfig(args, getenv, log, stderr)
+	cfg, err := parseConfig(args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return err
+	}
 	if err != nil {
 		log.Error("configuration", "err", err)
 		return err
@@ -170,19 +269,37 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		log.Error("open session store", "store", stores.Redact(cfg.StoreURL), "err", err)
 		return err
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		log.Error("listen", "err", err)
+	closeStore := func() {
 		if c, ok := store.(io.Closer); ok {
 			_ = c.Close()
 		}
+	}
+	if len(cfg.Secrets) == 0 {
+		secret, err := devSecret(store, log)
+		if err != nil {
+			log.Error("configuration", "err", err)
+			closeStore()
+			return err
+		}
+		cfg.Secrets = []string{secret}
+	}
+	h, mgr, err := newApp(store, cfg, log)
+	if err != nil {
+		log.Error("configuration", "err", err)
+		closeStore()
+		return err
+	}
+	defer mgr.Close()
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		log.Error("listen", "err", err)
 		return err
 	}
 	log.Info("listening", "url", "http://"+ln.Addr().String(), "store", stores.Redact(cfg.StoreURL), "express", cfg.Express)
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
-	if err := serve(ctx, ln, store, cfg, log); err != nil {
+	if err := serve(ctx, ln, h); err != nil {
 		log.Error("server stopped", "err", err)
 		return err
 	}
@@ -190,18 +307,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	return nil
 }
 
-// serve runs the app on ln until ctx ends, then shuts down gracefully and
-// closes the store, which it owns from the start.
-func serve(ctx context.Context, ln net.Listener, store session.Store, cfg config, log *slog.Logger) error {
-	h, mgr, err := newApp(store, cfg, log)
-	if err != nil {
-		if c, ok := store.(io.Closer); ok {
-			_ = c.Close()
-		}
-		ln.Close()
-		return err
-	}
-	defer mgr.Close()
+// serve runs h on ln until ctx ends, then shuts down gracefully.
+func serve(ctx context.Context, ln net.Listener, h http.Handler) error {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

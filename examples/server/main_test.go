@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/sessionkit/sessionkit/express"
+	"github.com/sessionkit/sessionkit/internal/pgtest"
 	"github.com/sessionkit/sessionkit/middleware"
 	"github.com/sessionkit/sessionkit/stores"
 )
@@ -192,28 +193,73 @@ func TestSecretRequired(t *testing.T) {
 	}
 }
 
-func TestDevSecretIsRandom(t *testing.T) {
-	var secrets []string
-	for range 2 {
-		var log bytes.Buffer
-		c, err := parseConfig([]string{"-dev"}, env{}.get, slog.New(slog.NewTextHandler(&log, nil)), io.Discard)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(c.Secrets) != 1 || len(c.Secrets[0]) < middleware.MinSecretLen {
-			t.Fatalf("dev secrets %d long", len(c.Secrets))
-		}
-		if !strings.Contains(log.String(), "random secret") || strings.Contains(log.String(), c.Secrets[0]) {
-			t.Errorf("dev mode log %q must say the secret is random and not show it", log.String())
-		}
-		secrets = append(secrets, c.Secrets[0])
+// TestDevSecretKept runs -dev twice on one bbolt file, as the README's first
+// command does: the generated secret is kept beside the file (0600) and
+// reused, so a login survives the restart, and the log says which happened
+// without showing the secret.
+func TestDevSecretKept(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	s := start(t, env{}, "-dev")
+	b := newBrowser(t, s.Base)
+	wantIn(t, b.do("POST", "/login", url.Values{"user": {"ana"}}), `<b id="user">ana</b>`)
+	if err := s.Stop(); err != nil {
+		t.Fatal(err)
 	}
-	if secrets[0] == secrets[1] {
-		t.Error("two dev runs used the same secret")
+	file := filepath.Join(dir, "sessions.db"+devSecretSuffix)
+	fi, err := os.Stat(file)
+	if err != nil {
+		t.Fatalf("no secret file beside sessions.db: %v", err)
 	}
-	c, err := parseConfig([]string{"-dev"}, env{"SESSION_SECRET": testSecret}.get, slog.New(slog.DiscardHandler), io.Discard)
-	if err != nil || c.Secrets[0] != testSecret {
-		t.Errorf("dev mode ignored SESSION_SECRET: %v", err)
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("secret file mode %v, want 0600", fi.Mode().Perm())
+	}
+	secret, _ := os.ReadFile(file)
+	if len(strings.TrimSpace(string(secret))) < middleware.MinSecretLen {
+		t.Errorf("secret file holds %d bytes", len(secret))
+	}
+	first := s.Log.String()
+	if !strings.Contains(first, "generated a secret") || strings.Contains(first, strings.TrimSpace(string(secret))) {
+		t.Errorf("first run's log must say a secret was generated and not show it:\n%s", first)
+	}
+
+	s2 := start(t, env{}, "-dev")
+	b.base = s2.Base
+	wantIn(t, b.do("GET", "/", nil), `<b id="user">ana</b>`)
+	if log := s2.Log.String(); !strings.Contains(log, "reusing the secret") || strings.Contains(log, strings.TrimSpace(string(secret))) {
+		t.Errorf("second run's log must say the kept secret is reused, without showing it:\n%s", log)
+	}
+}
+
+// TestDevSecretBadFile: a secret file that is too short is refused with a
+// message naming it, never silently replaced (that would log everyone out).
+func TestDevSecretBadFile(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	if err := os.WriteFile(filepath.Join(dir, "sessions.db"+devSecretSuffix), []byte("short\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	err := run(context.Background(), []string{"-dev", "-addr", "127.0.0.1:0"}, env{}.get, &log, func(string) { t.Error("the server started") })
+	if err == nil || !strings.Contains(log.String(), devSecretSuffix) {
+		t.Fatalf("run = %v; want an error naming the secret file:\n%s", err, log.String())
+	}
+}
+
+// TestDevSecretMemory: with a store that keeps nothing across restarts the
+// secret is random per run and kept nowhere.
+func TestDevSecretMemory(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	s := start(t, env{"SESSION_STORE": "memory://"}, "-dev")
+	if err := s.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(s.Log.String(), "random secret") {
+		t.Errorf("log does not say the secret is random:\n%s", s.Log)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("-dev on memory:// left files: %v", ents)
 	}
 }
 
@@ -225,13 +271,14 @@ func TestStoreSelection(t *testing.T) {
 		{env{}, defaultStore},
 		{env{"DATABASE_URL": "redis://h/0"}, "redis://h/0"},
 		{env{"DATABASE_URL": "redis://h/0", "SESSION_STORE": "memory://"}, "memory://"},
-		{env{"DATABASE_URL": "postgres://h/db"}, "postgres://h/db?create_table=true"},
-		{env{"SESSION_STORE": "postgres://h/db?sslmode=disable"}, "postgres://h/db?sslmode=disable&create_table=true"},
-		{env{"SESSION_STORE": "postgres://h/db?create_table=false"}, "postgres://h/db?create_table=false"},
-		{env{"SESSION_STORE": "mysql://u@h:3306/db?table=s"}, "mysql://u@h:3306/db?table=s&create_table=true"},
+		// The URL is used as given: create_table stays the operator's choice.
+		{env{"DATABASE_URL": "postgres://h/db"}, "postgres://h/db"},
+		{env{"SESSION_STORE": "postgres://h/db?sslmode=disable"}, "postgres://h/db?sslmode=disable"},
+		{env{"SESSION_STORE": "postgres://h/db?create_table=true"}, "postgres://h/db?create_table=true"},
+		{env{"SESSION_STORE": "mysql://u@h:3306/db?table=s"}, "mysql://u@h:3306/db?table=s"},
 	} {
 		tc.env["SESSION_SECRET"] = testSecret
-		c, err := parseConfig(nil, tc.env.get, slog.New(slog.DiscardHandler), io.Discard)
+		c, err := parseConfig(nil, tc.env.get, io.Discard)
 		if err != nil || c.StoreURL != tc.want {
 			t.Errorf("%v: store %q, %v; want %q", tc.env, c.StoreURL, err, tc.want)
 		}
@@ -319,5 +366,79 @@ func TestStorePasswordNotLogged(t *testing.T) {
 	}
 	if strings.Contains(log.String(), "S3CRET") || !strings.Contains(log.String(), "app:xxxxx@") {
 		t.Errorf("log shows the password or not the redacted URL: %s", log.String())
+	}
+}
+
+// TestPostgresMissingTable: the server does not create the table behind the
+// operator's back; it stops before listening with a message saying how.
+func TestPostgresMissingTable(t *testing.T) {
+	pool := pgtest.Pool(t, nil)
+	schema := pgtest.Schema(t, pool)
+	u, err := url.Parse(pgtest.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("schema", schema)
+	u.RawQuery = q.Encode()
+	var log bytes.Buffer
+	err = run(context.Background(), []string{"-addr", "127.0.0.1:0"}, env{"SESSION_SECRET": testSecret, "SESSION_STORE": u.String()}.get, &log,
+		func(string) { t.Error("the server started without its table") })
+	if err == nil || !strings.Contains(log.String(), "create_table=true") || !strings.Contains(log.String(), "sessionctl schema") {
+		t.Fatalf("run = %v; want a failure naming create_table=true and sessionctl schema:\n%s", err, log.String())
+	}
+	var n int
+	if err := pool.QueryRow(t.Context(), `SELECT count(*) FROM pg_tables WHERE schemaname = $1`, schema).Scan(&n); err != nil || n != 0 {
+		t.Errorf("tables in the schema: %d, %v; want none created", n, err)
+	}
+}
+
+// TestBadFlagsBeforeListening: a flag mistake is reported as a usage error
+// before the server listens or logs "listening", and the message lists the
+// same SameSite values as the flag's help.
+func TestBadFlagsBeforeListening(t *testing.T) {
+	var help bytes.Buffer
+	if err := run(context.Background(), []string{"-h"}, env{}.get, &help, nil); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("-h: %v", err)
+	}
+	for _, tc := range [][]string{
+		{"-samesite", "sideways"},
+		{"-samesite", "none"}, // without -secure
+		{"-addr"},
+		{"extra"},
+	} {
+		var log bytes.Buffer
+		err := run(context.Background(), append([]string{"-addr", "127.0.0.1:0"}, tc...), env{"SESSION_SECRET": testSecret, "SESSION_STORE": "memory://"}.get, &log,
+			func(string) { t.Errorf("%q: the server started", tc) })
+		var ue usageError
+		if !errors.As(err, &ue) || exitCode(err) != 2 {
+			t.Errorf("%q: run = %v (exit %d); want a usage error, exit 2", tc, err, exitCode(err))
+		}
+		if strings.Contains(log.String(), "listening") {
+			t.Errorf("%q: logged listening:\n%s", tc, log.String())
+		}
+		if tc[0] == "-samesite" && tc[1] == "sideways" && (!strings.Contains(log.String(), sameSiteValues) || !strings.Contains(help.String(), sameSiteValues)) {
+			t.Errorf("%q: error and help must both list %q:\nerror: %s\nhelp: %s", tc, sameSiteValues, log.String(), help.String())
+		}
+	}
+}
+
+// TestHelp: -h prints the usage, with the environment variables, and is no
+// error: exit 0 and nothing logged at ERROR.
+func TestHelp(t *testing.T) {
+	for _, arg := range []string{"-h", "-help", "--help"} {
+		var out bytes.Buffer
+		err := run(context.Background(), []string{arg}, env{}.get, &out, func(string) { t.Error("the server started") })
+		if exitCode(err) != 0 {
+			t.Errorf("%s: exit %d (%v), want 0", arg, exitCode(err), err)
+		}
+		for _, want := range []string{"-samesite", "SESSION_SECRET", "SESSION_STORE"} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("%s: usage lacks %s:\n%s", arg, want, out.String())
+			}
+		}
+		if strings.Contains(out.String(), "level=ERROR") {
+			t.Errorf("%s logged an error:\n%s", arg, out.String())
+		}
 	}
 }

@@ -137,7 +137,7 @@ func TestTokenHeaderEndToEnd(t *testing.T) {
 
 func TestHeaderOnlyNeedsTokenHeader(t *testing.T) {
 	var out strings.Builder
-	_, err := parseConfig([]string{"-header-only"}, env{"SESSION_SECRET": testSecret}.get, nil, &out)
+	_, err := parseConfig([]string{"-header-only"}, env{"SESSION_SECRET": testSecret}.get, &out)
 	if err == nil {
 		t.Fatal("-header-only without -token-header accepted")
 	}

@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alexedwards/scs/pgxstore"
-	"github.com/alexedwards/scs/v2"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -24,9 +22,10 @@ import (
 )
 
 // The benchmarks compare, in one process so that ratios hold on a noisy
-// machine: raw pgx running exactly this store's SQL (the floor), scs's
-// pgxstore on its own sessions table, and this store. Each runs serially
-// and with 8 goroutines. Run with:
+// machine: raw pgx running exactly this store's SQL (the floor) and this
+// store. Each runs serially and with 8 goroutines. The module bench/compare
+// runs this store beside scs's pgxstore, so that this module does not
+// require it. Run with:
 //
 //	go test -run '^$' -bench . -benchtime 2000x ./stores/pgstore/
 
@@ -37,12 +36,10 @@ var benchData = []byte(`{"cookie":{"originalMaxAge":86400000,"expires":"2030-01-
 type benchEnv struct {
 	pool *pgxpool.Pool
 	ours *Store
-	scs  *pgxstore.PostgresStore
 }
 
-// newBenchEnv makes a pool whose search_path is a fresh schema, so that
-// pgxstore's unqualified "sessions" table and this store's "session" both
-// live there, and seeds benchIDs sessions in each.
+// newBenchEnv makes a pool whose search_path is a fresh schema holding this
+// store's table, and seeds benchIDs sessions.
 func newBenchEnv(b *testing.B) benchEnv {
 	b.Helper()
 	admin := pgtest.Pool(b, nil)
@@ -57,25 +54,13 @@ func newBenchEnv(b *testing.B) benchEnv {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { s.Close() })
-	for _, sql := range []string{
-		`CREATE TABLE sessions (token TEXT PRIMARY KEY, data BYTEA NOT NULL, expiry TIMESTAMPTZ NOT NULL)`,
-		`CREATE INDEX sessions_expiry_idx ON sessions (expiry)`,
-	} {
-		if _, err := pool.Exec(ctx, sql); err != nil {
-			b.Fatal(err)
-		}
-	}
-	ss := pgxstore.NewWithCleanupInterval(pool, 0)
 	exp := time.Now().Add(time.Hour)
 	for i := range benchIDs {
 		if err := s.Save(ctx, benchID(i), benchData, exp); err != nil {
 			b.Fatal(err)
 		}
-		if err := ss.Commit(benchID(i), benchData, exp); err != nil {
-			b.Fatal(err)
-		}
 	}
-	return benchEnv{pool: pool, ours: s, scs: ss}
+	return benchEnv{pool: pool, ours: s}
 }
 
 func benchID(i int) string { return "bench-session-" + strconv.Itoa(i%benchIDs) }
@@ -121,13 +106,6 @@ func BenchmarkStore(b *testing.B) {
 				}
 			})
 		})
-		b.Run("scs", func(b *testing.B) {
-			both(b, func(b *testing.B, i int) {
-				if _, found, err := e.scs.Find(benchID(i)); err != nil || !found {
-					b.Fatal(found, err)
-				}
-			})
-		})
 		b.Run("ours", func(b *testing.B) {
 			both(b, func(b *testing.B, i int) {
 				if _, _, found, err := e.ours.Load(ctx, benchID(i)); err != nil || !found {
@@ -144,13 +122,6 @@ func BenchmarkStore(b *testing.B) {
 				}
 			})
 		})
-		b.Run("scs", func(b *testing.B) {
-			both(b, func(b *testing.B, i int) {
-				if err := e.scs.Commit(benchID(i), benchData, exp()); err != nil {
-					b.Fatal(err)
-				}
-			})
-		})
 		b.Run("ours", func(b *testing.B) {
 			both(b, func(b *testing.B, i int) {
 				if err := e.ours.Save(ctx, benchID(i), benchData, exp()); err != nil {
@@ -159,19 +130,10 @@ func BenchmarkStore(b *testing.B) {
 			})
 		})
 	})
-	// pgxstore has no touch: scs moves an expiry by rewriting the record,
-	// so its row is a Commit of the same data.
 	b.Run("touch", func(b *testing.B) {
 		b.Run("raw", func(b *testing.B) {
 			both(b, func(b *testing.B, i int) {
 				if _, err := e.pool.Exec(ctx, q.touch, unixCeil(exp()), benchID(i), unixCeil(time.Now())); err != nil {
-					b.Fatal(err)
-				}
-			})
-		})
-		b.Run("scs", func(b *testing.B) {
-			both(b, func(b *testing.B, i int) {
-				if err := e.scs.Commit(benchID(i), benchData, exp()); err != nil {
 					b.Fatal(err)
 				}
 			})
@@ -187,13 +149,11 @@ func BenchmarkStore(b *testing.B) {
 }
 
 // BenchmarkManager measures whole requests through the session Manager
-// (JSON codec, this store) and through scs's SessionManager on pgxstore,
-// mirroring what scs's LoadAndSave middleware does (commit when the status
-// is Modified), without HTTP:
+// (JSON codec, this store), without HTTP, against raw pgx running the same
+// statements with no decoding:
 //   - read: load a session and read one value; no idle timeout.
-//   - rolling-read: the same with a 24h idle timeout (scs then writes on
-//     every request; the Manager touches only when a tenth of the window has
-//     passed, so here never).
+//   - rolling-read: the same with a 24h idle timeout (the Manager touches
+//     only when a tenth of the window has passed, so here never).
 //   - modify: load, change one value, save.
 //   - new-untouched: a request without a cookie whose handler never
 //     touches the session.
@@ -223,23 +183,6 @@ func BenchmarkManager(b *testing.B) {
 		}
 		return m, ids
 	}
-	newSCS := func(b *testing.B, idle time.Duration) (*scs.SessionManager, []string) {
-		sm := scs.New()
-		sm.Store = e.scs
-		sm.IdleTimeout = idle
-		toks := make([]string, 64)
-		for i := range toks {
-			c, err := sm.Load(ctx, "")
-			if err != nil {
-				b.Fatal(err)
-			}
-			sm.Put(c, "k", "value")
-			if toks[i], _, err = sm.Commit(c); err != nil {
-				b.Fatal(err)
-			}
-		}
-		return sm, toks
-	}
 	// rawLoad and the raw modify are the floor: the same statements
 	// through pgx, with no decoding.
 	rawLoad := func(b *testing.B, i int) {
@@ -262,23 +205,6 @@ func BenchmarkManager(b *testing.B) {
 			}
 		}
 	}
-	scsRead := func(sm *scs.SessionManager, toks []string) func(*testing.B, int) {
-		return func(b *testing.B, i int) {
-			c, err := sm.Load(ctx, toks[i%len(toks)])
-			if err != nil {
-				b.Fatal(err)
-			}
-			if v := sm.GetString(c, "k"); v != "value" {
-				b.Fatal(v)
-			}
-			if sm.Status(c) == scs.Modified {
-				if _, _, err := sm.Commit(c); err != nil {
-					b.Fatal(err)
-				}
-			}
-		}
-	}
-
 	for _, c := range []struct {
 		name string
 		idle time.Duration
@@ -289,31 +215,16 @@ func BenchmarkManager(b *testing.B) {
 				ourIdle = -1
 			}
 			m, ids := newOurs(b, ourIdle)
-			sm, toks := newSCS(b, c.idle)
 			b.Run("raw", func(b *testing.B) { both(b, rawLoad) })
-			b.Run("scs", func(b *testing.B) { both(b, scsRead(sm, toks)) })
 			b.Run("ours", func(b *testing.B) { both(b, oursRead(m, ids)) })
 		})
 	}
 	b.Run("modify", func(b *testing.B) {
 		m, ids := newOurs(b, -1)
-		sm, toks := newSCS(b, 0)
 		b.Run("raw", func(b *testing.B) {
 			both(b, func(b *testing.B, i int) {
 				rawLoad(b, i)
 				if _, err := e.pool.Exec(ctx, e.ours.q.save, benchData, unixCeil(time.Now().Add(time.Hour)), benchID(i)); err != nil {
-					b.Fatal(err)
-				}
-			})
-		})
-		b.Run("scs", func(b *testing.B) {
-			both(b, func(b *testing.B, i int) {
-				c, err := sm.Load(ctx, toks[i%len(toks)])
-				if err != nil {
-					b.Fatal(err)
-				}
-				sm.Put(c, "n", i)
-				if _, _, err := sm.Commit(c); err != nil {
 					b.Fatal(err)
 				}
 			})
@@ -332,18 +243,6 @@ func BenchmarkManager(b *testing.B) {
 	})
 	b.Run("new-untouched", func(b *testing.B) {
 		m, _ := newOurs(b, -1)
-		sm, _ := newSCS(b, 0)
-		b.Run("scs", func(b *testing.B) {
-			both(b, func(b *testing.B, i int) {
-				c, err := sm.Load(ctx, "")
-				if err != nil {
-					b.Fatal(err)
-				}
-				if sm.Status(c) == scs.Modified {
-					b.Fatal("modified")
-				}
-			})
-		})
 		b.Run("ours", func(b *testing.B) {
 			both(b, func(b *testing.B, i int) {
 				s := m.Open(ctx, "")

@@ -138,7 +138,7 @@ func (s *Store) ensureTable(ctx context.Context) error {
 			return s.wrap("check table", err)
 		}
 		if !exists {
-			return fmt.Errorf("postgres: table %s does not exist; set CreateTable or create it with the SQL of Schema", s.names.table)
+			return fmt.Errorf("postgres: table %s does not exist; create it with the SQL that `sessionctl schema` prints, or let the store create it: add create_table=true to the URL (Options.CreateTable in Go)", s.names.table)
 		}
 		return nil
 	}

@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alexedwards/scs/goredisstore"
-	"github.com/alexedwards/scs/v2"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sessionkit/sessionkit/codecs/jsoncodec"
@@ -19,9 +17,10 @@ import (
 	"github.com/sessionkit/sessionkit/stores/redisstore"
 )
 
-// The benchmarks put raw go-redis commands, scs's goredisstore and this
-// store side by side in one process, on the same server and keys, so their
-// ratios hold on a noisy machine. Each runs serially and 8-way (8 goroutines
+// The benchmarks put raw go-redis commands and this store side by side in
+// one process, on the same server and keys, so their ratios hold on a noisy
+// machine. The same benchmarks with scs's goredisstore beside them are in
+// the module bench/compare, so that this module does not require it. Each runs serially and 8-way (8 goroutines
 // whatever GOMAXPROCS is). Run with:
 //
 //	go test -run '^$' -bench . -benchtime 1s ./stores/redisstore/
@@ -62,7 +61,6 @@ type benchEnv struct {
 	ids    []string
 	data   []byte
 	ours   *redisstore.Store
-	scs    *goredisstore.RedisStore
 }
 
 func newBenchEnv(b *testing.B) *benchEnv {
@@ -73,7 +71,6 @@ func newBenchEnv(b *testing.B) *benchEnv {
 	if e.ours, err = redisstore.New(c, redisstore.Options{Prefix: e.prefix, UserPrefix: p + "user:"}); err != nil {
 		b.Fatal(err)
 	}
-	e.scs = goredisstore.NewWithPrefix(c, e.prefix)
 	ctx := context.Background()
 	exp := time.Now().Add(time.Hour)
 	for i := range benchKeys {
@@ -99,24 +96,21 @@ type group struct {
 }
 
 // storeGroups are single store calls next to the raw command each stands
-// for. scs has no touch: it extends a session by rewriting it (CommitCtx).
+// for.
 func storeGroups(e *benchEnv) []group {
 	ctx := context.Background()
 	exp := time.Now().Add(time.Hour)
 	return []group{
 		{"load", []impl{
 			{"raw", func(i int) error { return e.c.Get(ctx, e.prefix+e.id(i)).Err() }},
-			{"scs", func(i int) error { _, _, err := e.scs.FindCtx(ctx, e.id(i)); return err }},
 			{"ours", func(i int) error { _, _, _, err := e.ours.Load(ctx, e.id(i)); return err }},
 		}},
 		{"save", []impl{
 			{"raw", func(i int) error { return e.c.Set(ctx, e.prefix+e.id(i), e.data, time.Hour).Err() }},
-			{"scs", func(i int) error { return e.scs.CommitCtx(ctx, e.id(i), e.data, exp) }},
 			{"ours", func(i int) error { return e.ours.Save(ctx, e.id(i), e.data, exp) }},
 		}},
 		{"touch", []impl{
 			{"raw", func(i int) error { return e.c.Expire(ctx, e.prefix+e.id(i), time.Hour).Err() }},
-			{"scs", func(i int) error { return e.scs.CommitCtx(ctx, e.id(i), e.data, exp) }},
 			{"ours", func(i int) error { return e.ours.Touch(ctx, e.id(i), exp) }},
 		}},
 	}
@@ -139,13 +133,12 @@ func BenchmarkStore(b *testing.B) {
 
 // BenchmarkManager measures whole requests through session.Manager on this
 // store against the raw commands a hand-written handler would send (the
-// floor) and against scs's SessionManager on goredisstore:
+// floor):
 //
 //   - read: load a session and read a value; nothing is written.
 //   - modify: load, read, change a value, save.
 //   - rolling: load and read with the idle expiry slid on every request
-//     (TouchInterval < 0: Touch; the floor: GET + EXPIRE; scs rewrites the
-//     session, as its idle timeout does).
+//     (TouchInterval < 0: Touch; the floor: GET + EXPIRE).
 func BenchmarkManager(b *testing.B) {
 	runGroups(b, managerGroups(b, newBenchEnv(b)))
 }
@@ -176,22 +169,6 @@ func managerGroups(b *testing.B, e *benchEnv) []group {
 	}
 	id := func(i int) string { return ids[i%benchKeys] }
 
-	sm := scs.New()
-	sm.Store = goredisstore.NewWithPrefix(e.c, e.prefix+"scs:")
-	sm.IdleTimeout = 24 * time.Hour
-	tokens := make([]string, benchKeys)
-	for i := range tokens {
-		c, err := sm.Load(ctx, "")
-		if err != nil {
-			b.Fatal(err)
-		}
-		sm.Put(c, "user", "ada")
-		if tokens[i], _, err = sm.Commit(c); err != nil {
-			b.Fatal(err)
-		}
-	}
-	token := func(i int) string { return tokens[i%benchKeys] }
-
 	read := func(m *session.Manager) func(int) error {
 		return func(i int) error {
 			s := m.Open(ctx, id(i))
@@ -205,13 +182,6 @@ func managerGroups(b *testing.B, e *benchEnv) []group {
 	return []group{
 		{"read", []impl{
 			{"floor", func(i int) error { return e.c.Get(ctx, e.prefix+id(i)).Err() }},
-			{"scs", func(i int) error {
-				c, err := sm.Load(ctx, token(i))
-				if err == nil && sm.GetString(c, "user") != "ada" {
-					b.Fatal("scs lost the value")
-				}
-				return err
-			}},
 			{"ours", read(m)},
 		}},
 		{"modify", []impl{
@@ -220,15 +190,6 @@ func managerGroups(b *testing.B, e *benchEnv) []group {
 					return err
 				}
 				return e.c.Set(ctx, e.prefix+"floor:"+id(i), e.data, time.Hour).Err()
-			}},
-			{"scs", func(i int) error {
-				c, err := sm.Load(ctx, token(i))
-				if err != nil {
-					return err
-				}
-				sm.Put(c, "n", i)
-				_, _, err = sm.Commit(c)
-				return err
 			}},
 			{"ours", func(i int) error {
 				s := m.Open(ctx, id(i))
@@ -249,15 +210,6 @@ func managerGroups(b *testing.B, e *benchEnv) []group {
 				}
 				return e.c.Expire(ctx, e.prefix+id(i), 24*time.Hour).Err()
 			}},
-			{"scs", func(i int) error {
-				c, err := sm.Load(ctx, token(i))
-				if err != nil {
-					return err
-				}
-				_ = sm.GetString(c, "user")
-				_, _, err = sm.Commit(c)
-				return err
-			}},
 			{"ours", read(rolling)},
 		}},
 	}
@@ -268,7 +220,7 @@ func managerGroups(b *testing.B, e *benchEnv) []group {
 // each, alternating who goes first (the first call after the other pays a
 // measurable cache and scheduling penalty), so that a load spike on a shared
 // machine hits both alike. Pairs keep one implementation's garbage from
-// slowing another's (scs allocates ten times what this store does). It
+// slowing another's (bench/compare runs scs's store in the same pairs). It
 // reports both medians (p50-ns) and their ratio (x-floor). Serial only.
 func BenchmarkInterleaved(b *testing.B) {
 	e := newBenchEnv(b)

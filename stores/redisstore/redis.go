@@ -35,8 +35,9 @@
 // sessions saved before are kept (see TestSentinelFailover and the Cluster
 // failover test for the numbers).
 //
-// Redis 6.2 or later is required (SET … PXAT); the user index needs 7.0
-// (PEXPIREAT … NX/GT).
+// Redis 7.0 or later is required: Load reads the expiry with PEXPIRETIME
+// (7.0), Save writes with SET … PXAT (6.2), and the user index moves its
+// set's expiry with PEXPIREAT … NX/GT (7.0).
 package redisstore
 
 import (
@@ -139,9 +140,8 @@ func (s *Store) Client() redis.UniversalClient { return s.client }
 func (s *Store) Prefix() string { return s.prefix }
 
 // Load returns the value of the session's key and its expiry, read with GET
-// and PEXPIRETIME pipelined in one round trip. (A Lua script doing both was
-// measured too: one command, but about 1.4x a bare GET's median latency
-// against the pipeline's 1.1x, the cost of running the script.) A missing key, which includes
+// and PEXPIRETIME pipelined in one round trip (a Lua script doing both is
+// one command but slower; see BENCHMARKS.md). A missing key, which includes
 // one Redis has expired, is found == false with a nil error. A key without
 // an expiry (written by another application with its TTL disabled) is
 // returned with a zero expiresAt.

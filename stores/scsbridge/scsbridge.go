@@ -65,39 +65,10 @@
 //     scs.IterableStore or scs.IterableCtxStore; All loads every record into
 //     one map, so iterating a large store costs memory in proportion.
 //
-// # scs's memstore through the conformance suite
+// # scs stores through the conformance suite
 //
-// TestMemstore runs conformance.Run on scs's memstore twice, in a child
-// process: through Adapt, and through a naive one-to-one mapping (Find,
-// Commit, Delete; Touch as Find then Commit; no header, copies or context
-// checks) that shows what memstore cannot do by itself. It checks every
-// case's outcome against a table in the test, so CI stays green while
-// proving both what passes and what fails. Cases per area:
-//
-//	area         Adapt                      naive mapping
-//	basic        9 pass                     5 pass, 4 fail (a)
-//	expiry       11 pass                    5 pass, 6 fail (a)
-//	payload      6 pass                     6 fail (a)
-//	ids          17 pass                    17 fail (a)
-//	cancel       4 pass, 7 skip (c)         4 fail (b), 7 skip (c)
-//	concurrency  4 pass                     2 pass, 2 fail (a)
-//	iterator     3 pass (through All)       3 skip (no Iterator)
-//	manager      10 pass, 1 skip (c)        8 pass, 2 fail (d), 1 skip (c)
-//	counter      4 skip (c)                 4 skip (c)
-//	pruner       3 skip (c)                 3 skip (c)
-//	userindex    4 skip (c)                 4 skip (c)
-//	pinger       1 skip (c)                 1 skip (c)
-//	closer       1 skip (c)                 1 skip (c)
-//	persist      skipped (e)                skipped (e)
-//
-// TestGoredisstore and TestPgxstore run scs's goredisstore and pgxstore
-// through Adapt on a real Redis and PostgreSQL: each passes every case
-// memstore passes through Adapt, and skips the same capabilities.
-//
-// (a) Find returns no expiry, so Load reports none: every case that checks
-// the reported expiry fails. (b) memstore takes no context, so a call with a
-// cancelled one goes ahead. (c) scs has no such capability (count, prune,
-// user index, ping, close). (d) With no stored expiry, the Manager cannot
-// throttle and touches on every request (unmodified-not-written,
-// throttled-touch). (e) memstore keeps nothing across a restart.
+// TestMemstore runs scs's memstore through Adapt and through a naive
+// one-to-one mapping, and bench/compare runs scs's goredisstore and pgxstore
+// through Adapt; docs/scsbridge-conformance.md has the case-by-case results
+// and why the naive mapping fails where it does.
 package scsbridge

@@ -1,4 +1,4 @@
-package main
+package browser
 
 import (
 	"context"
@@ -72,7 +72,7 @@ func do(ctx context.Context, t *testing.T, what string, steps ...chromedp.Action
 // Secure cookies from http://localhost).
 func TestBrowser(t *testing.T) {
 	path := chromium(t)
-	s := start(t, env{"SESSION_SECRET": testSecret, "SESSION_STORE": "memory://"}, "-secure", "-samesite", "strict")
+	s := start(t, map[string]string{"SESSION_SECRET": testSecret, "SESSION_STORE": "memory://"}, "-secure", "-samesite", "strict")
 	base := strings.Replace(s.Base, "127.0.0.1", "localhost", 1)
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],

@@ -1,4 +1,4 @@
-package scsbridge_test
+package compare
 
 import (
 	"testing"
