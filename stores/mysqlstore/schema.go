@@ -238,7 +238,7 @@ func (s *Store) ensureTable(ctx context.Context) error {
 		}
 	}
 	if cols == nil {
-		return fmt.Errorf("mysql: table %s does not exist; set CreateTable (create_table=true) or create it with the SQL of Schema", s.table)
+		return fmt.Errorf("mysql: table %s does not exist; set CreateTable (create_table=true) or create it with the SQL of mysqlstore.Schema", s.table)
 	}
 	if s.cols, err = limits(cols); err != nil {
 		return fmt.Errorf("mysql: table %s: %w", s.table, err)
