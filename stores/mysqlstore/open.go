@@ -20,7 +20,7 @@ import (
 // URLForms describes, for help texts, the URLs Open takes.
 const URLForms = `mysql://[user[:password]@][host][:port]/database[?param=value&…]
     store parameters: table (sessions), create_table (false), prune_interval (15m, or off),
-    prune_batch (1000), user_key (user_id), max_open_conns (0: no limit), max_idle_conns (16),
+    prune_batch (250), user_key (user_id), max_open_conns (0: no limit), max_idle_conns (16),
     conn_max_lifetime (none); the others go to go-sql-driver/mysql (tls, timeout,
     readTimeout, charset, …), names it does not know being session variables (time_zone, …)`
 
@@ -40,7 +40,7 @@ var params = []string{"table", "create_table", "prune_interval", "prune_batch", 
 //	table              Table (default sessions)
 //	create_table       CreateTable, a boolean (default false)
 //	prune_interval     PruneInterval, a duration or "off" (default 15m)
-//	prune_batch        PruneBatch (default 1000)
+//	prune_batch        PruneBatch (default 250)
 //	user_key           UserKey (default user_id)
 //
 // and these size the handle's pool (database/sql's settings):
