@@ -14,7 +14,7 @@ import (
 func TestOpenMySQL(t *testing.T) {
 	mysqltest.DB(t, nil) // skips when there is no server
 	table := mysqltest.Table(t)
-	st, err := stores.Open(context.Background(), mysqltest.URL()+"?create_table=true&prune_interval=off&user_key=uid&table="+table)
+	st, err := stores.Open(context.Background(), mysqltest.URLWith("create_table=true&prune_interval=off&user_key=uid&table=")+table)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,5 +12,5 @@ import (
 func MySQLURL(t testing.TB) string {
 	t.Helper()
 	mysqltest.DB(t, nil) // skips, or fails under CI, when the server is down
-	return mysqltest.URL() + "?table=" + mysqltest.Table(t) + "&create_table=true&prune_interval=off"
+	return mysqltest.URLWith("table=" + mysqltest.Table(t) + "&create_table=true&prune_interval=off")
 }

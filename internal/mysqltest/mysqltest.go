@@ -33,6 +33,16 @@ func URL() string {
 	return DefaultURL
 }
 
+// URLWith returns URL with query (a=1&b=2) added to its own query
+// parameters, if it has any.
+func URLWith(query string) string {
+	u := URL()
+	if strings.Contains(u, "?") {
+		return u + "&" + query
+	}
+	return u + "?" + query
+}
+
 // Unavailable fails the test under CI and skips it otherwise, with a one-line
 // hint on how to run it.
 func Unavailable(tb testing.TB, err error) {

@@ -2,6 +2,9 @@ package mysqlstore
 
 import (
 	"errors"
+	"net/url"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -59,7 +62,7 @@ func TestParseURL(t *testing.T) {
 func TestOpen(t *testing.T) {
 	mysqltest.DB(t, nil) // skips when there is no server
 	table := mysqltest.Table(t)
-	s, err := Open(t.Context(), mysqltest.URL()+"?create_table=true&prune_interval=off&table="+table, Options{})
+	s, err := Open(t.Context(), mysqltest.URLWith("create_table=true&prune_interval=off&table=")+table, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,12 +77,16 @@ func TestOpen(t *testing.T) {
 		t.Error("Close left the handle Open made open")
 	}
 	// A missing table without create_table.
-	if _, err := Open(t.Context(), mysqltest.URL()+"?table="+mysqltest.Table(t), Options{}); err == nil || !strings.Contains(err.Error(), "does not exist") {
+	if _, err := Open(t.Context(), mysqltest.URLWith("table=")+mysqltest.Table(t), Options{}); err == nil || !strings.Contains(err.Error(), "does not exist") {
 		t.Errorf("Open of a missing table = %v", err)
 	}
 	// A wrong password is reported without it.
-	u := strings.Replace(mysqltest.URL(), "mysql://root@", "mysql://nobody:Sup3rS3cret@", 1)
-	if _, err := Open(t.Context(), u+"?timeout=3s", Options{}); err == nil || strings.Contains(err.Error(), "Sup3rS3cret") {
+	u, err := url.Parse(mysqltest.URLWith("timeout=3s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.UserPassword("nobody-"+strconv.Itoa(os.Getpid()), "Sup3rS3cret")
+	if _, err := Open(t.Context(), u.String(), Options{}); err == nil || strings.Contains(err.Error(), "Sup3rS3cret") {
 		t.Errorf("Open with a wrong password = %v", err)
 	}
 }
@@ -89,7 +96,7 @@ func TestOpen(t *testing.T) {
 // a stale one still conflicts.
 func TestReplaceFoundRows(t *testing.T) {
 	mysqltest.DB(t, nil)
-	s, err := Open(t.Context(), mysqltest.URL()+"?create_table=true&prune_interval=off&table="+mysqltest.Table(t), Options{})
+	s, err := Open(t.Context(), mysqltest.URLWith("create_table=true&prune_interval=off&table=")+mysqltest.Table(t), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
