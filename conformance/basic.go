@@ -57,13 +57,13 @@ func (s *suite) touchKeepsData(t *testing.T, st session.Store) {
 	s.save(t, st, "a", s.data("a"), later())
 	for _, exp := range []time.Time{later().Add(time.Hour), later().Add(-30 * time.Minute)} {
 		s.touch(t, st, "a", exp)
-		s.wantRecord(t, st, "a", s.data("a"), exp, "after Touch to "+showExp(exp))
+		s.wantRecord(t, st, "a", s.data("a"), exp, "after Touch to "+showExp(exp)+" (the contract: Touch moves the expiry without rewriting data)")
 	}
 }
 
 func (s *suite) touchMissing(t *testing.T, st session.Store) {
 	s.touch(t, st, "never-saved", later())
-	s.wantMissing(t, st, "never-saved", "after touching a missing record")
+	s.wantMissing(t, st, "never-saved", "after touching a missing record (the contract: Touch never creates a record)")
 }
 
 func (s *suite) isolation(t *testing.T, st session.Store) {
@@ -86,5 +86,5 @@ func (s *suite) returnedSlice(t *testing.T, st session.Store) {
 	for i := range got {
 		got[i] ^= 0xff
 	}
-	s.wantRecord(t, st, "a", want, time.Time{}, "after the caller changed the slice a previous Load returned")
+	s.wantRecord(t, st, "a", want, time.Time{}, "after the caller changed the slice a previous Load returned (the contract: the slice Load returns belongs to the caller)")
 }

@@ -44,7 +44,7 @@ func (s *suite) probes() []probe {
 		if _, ok := st.(session.UserIndex); ok {
 			want = s.userData("a", "u")
 		}
-		s.wantRecord(t, st, "a", want, time.Time{}, "after the refused call")
+		s.wantRecord(t, st, "a", want, time.Time{}, "after a call refused for its cancelled context (the contract: such a call changes nothing)")
 	}
 	return []probe{
 		{"load", "Load", func(ctx context.Context, st session.Store) error {
@@ -111,7 +111,7 @@ func (s *suite) cancelled(t *testing.T, st session.Store, p probe) {
 	case o.fault != "":
 		t.Fatalf("%s with a cancelled context %s", p.method, o.fault)
 	case !errors.Is(o.err, context.Canceled):
-		t.Fatalf("%s with a cancelled context returned %v; want an error wrapping context.Canceled", p.method, o.err)
+		t.Fatalf("%s with a cancelled context returned %v; want an error wrapping context.Canceled (the contract: every method returns the context's error once it is done)", p.method, o.err)
 	}
 	if p.unchanged != nil {
 		p.unchanged(t, st)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -28,6 +29,7 @@ func (s *suite) prunerCases() []testCase {
 		{"expired-only", s.pruneExpiredOnly},
 		{"idempotent", s.pruneIdempotent},
 		{"nothing-expired", s.pruneNothingExpired},
+		{"many", s.pruneMany},
 	}
 }
 
@@ -36,6 +38,7 @@ func (s *suite) iteratorCases() []testCase {
 		{"live-once", s.iterateLiveOnce},
 		{"stop-on-error", s.iterateStops},
 		{"nothing-live", s.iterateNothingLive},
+		{"many", s.iterateMany},
 	}
 }
 
@@ -45,6 +48,10 @@ func (s *suite) userIndexCases() []testCase {
 		{"unlink", s.usersUnlink},
 		{"separate-users", s.usersSeparate},
 		{"unknown-user", s.usersUnknown},
+		{"links-end", s.usersLinksEnd},
+		{"longest-link", s.usersLongestLink},
+		{"relink-extends", s.usersRelink},
+		{"many", s.usersMany},
 	}
 }
 
@@ -53,7 +60,7 @@ func (s *suite) pingerCases() []testCase {
 }
 
 func (s *suite) closerCases() []testCase {
-	return []testCase{{"after-close", s.afterClose}}
+	return []testCase{{"after-close", s.afterClose}, {"during-calls", s.closeDuringCalls}}
 }
 
 // expireSome saves the live records to expire in an hour and the dying ones
@@ -296,6 +303,13 @@ func (s *suite) usersLinked(t *testing.T, st session.Store) {
 	s.link(t, st, "u", "a", "b")
 	s.save(t, st, "c", s.data("c"), later())
 	s.wantUserSessions(t, ui, "u", "a", "b")
+	// The index is not made of sessions: it must not show up as some.
+	if c, ok := st.(session.Counter); ok {
+		s.wantCount(t, c, 3, "after saving 3 sessions and linking 2 of them to a user")
+	}
+	if it, ok := st.(session.Iterator); ok {
+		s.wantIDs(t, s.collect(t, it), "a", "b", "c")
+	}
 }
 
 func (s *suite) usersUnlink(t *testing.T, st session.Store) {
@@ -341,9 +355,17 @@ func (s *suite) afterClose(t *testing.T, st session.Store) {
 	if err := c.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	for _, p := range s.probes() {
-		o := guard(func() error { return p.call(t.Context(), st) })
-		switch {
+	// The probes run at once, so a store that hangs after Close costs one
+	// hang limit, not one per method.
+	probes := s.probes()
+	outs := make([]outcome, len(probes))
+	var wg sync.WaitGroup
+	for i, p := range probes {
+		wg.Go(func() { outs[i] = guard(func() error { return p.call(t.Context(), st) }) })
+	}
+	wg.Wait()
+	for i, p := range probes {
+		switch o := outs[i]; {
 		case errors.Is(o.err, errAbsent):
 		case o.fault != "":
 			t.Errorf("%s after Close %s", p.method, o.fault)
@@ -373,4 +395,59 @@ func (s *suite) userOf(data []byte) string {
 	}
 	u, _ := doc[s.h.UserKey].(string)
 	return u
+}
+
+// closeDuringCalls closes the store while goroutines keep calling it: every
+// call in flight must complete or fail, none may panic or hang, and the
+// calls after Close fail.
+func (s *suite) closeDuringCalls(t *testing.T, st session.Store) {
+	c := capability[io.Closer](t, st)
+	const callers, calls = 16, 200
+	ctx := t.Context()
+	var (
+		wg      sync.WaitGroup
+		started sync.WaitGroup
+	)
+	started.Add(callers)
+	for g := range callers {
+		wg.Go(func() {
+			defer recovered(t)
+			id := fmt.Sprint("c", g)
+			for i := range calls {
+				if i == 1 {
+					started.Done()
+				}
+				o := guard(func() error {
+					if err := st.Save(ctx, id, s.data(id), later()); err != nil {
+						return err
+					}
+					_, _, _, err := st.Load(ctx, id)
+					return err
+				})
+				if o.fault != "" {
+					t.Errorf("Save or Load of %s while another goroutine closed the store %s (the contract: a call in flight when Close is called completes or returns an error)", showID(id), o.fault)
+				}
+				if o.err != nil || o.fault != "" {
+					if i == 0 {
+						started.Done()
+					}
+					return
+				}
+			}
+		})
+	}
+	started.Wait()
+	if o := guard(c.Close); o.fault != "" {
+		t.Errorf("Close while %d goroutines were calling the store %s", callers, o.fault)
+	} else if o.err != nil {
+		t.Errorf("Close while %d goroutines were calling the store: %v", callers, o.err)
+	}
+	wg.Wait()
+	o := guard(func() error { return st.Save(ctx, "after", s.data("after"), later()) })
+	switch {
+	case o.fault != "":
+		t.Errorf("Save after Close %s", o.fault)
+	case o.err == nil:
+		t.Errorf("Save after Close, which ran while other calls were in flight, returned no error; want one (session.ErrClosed is recommended)")
+	}
 }

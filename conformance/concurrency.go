@@ -20,6 +20,8 @@ func (s *suite) concurrencyCases() []testCase {
 		{"one-id", s.oneID},
 		{"one-id-readers", s.oneIDReaders},
 		{"mixed", s.mixedOps},
+		{"touch-vs-save", s.touchVsSave},
+		{"touch-vs-delete", s.touchVsDelete},
 	}
 }
 
@@ -46,6 +48,7 @@ func (s *suite) distinctIDs(t *testing.T, st session.Store) {
 	var wg sync.WaitGroup
 	for i, p := range ps {
 		wg.Go(func() {
+			defer recovered(t)
 			id := fmt.Sprint("w", i)
 			if err := st.Save(ctx, id, p, exp); err != nil {
 				t.Errorf("Save(%s) from one of %d goroutines: %v", showID(id), workers, err)
@@ -71,6 +74,7 @@ func (s *suite) oneID(t *testing.T, st session.Store) {
 	var wg sync.WaitGroup
 	for _, p := range ps {
 		wg.Go(func() {
+			defer recovered(t)
 			if err := st.Save(ctx, "shared", p, exp); err != nil {
 				t.Errorf("Save(\"shared\") from one of %d goroutines: %v", workers, err)
 			}
@@ -97,6 +101,7 @@ func (s *suite) oneIDReaders(t *testing.T, st session.Store) {
 	var wg sync.WaitGroup
 	for range readers {
 		wg.Go(func() {
+			defer recovered(t)
 			for range rounds {
 				got, _, found, err := st.Load(ctx, "shared")
 				if err != nil {
@@ -112,6 +117,7 @@ func (s *suite) oneIDReaders(t *testing.T, st session.Store) {
 	}
 	for _, p := range ps {
 		wg.Go(func() {
+			defer recovered(t)
 			for range rounds {
 				if err := st.Save(ctx, "shared", p, exp); err != nil {
 					t.Errorf("Save(\"shared\") during concurrent Loads: %v", err)
@@ -135,6 +141,7 @@ func (s *suite) mixedOps(t *testing.T, st session.Store) {
 	var wg sync.WaitGroup
 	for g := range goroutines {
 		wg.Go(func() {
+			defer recovered(t)
 			rng := rand.New(rand.NewPCG(uint64(g), 1))
 			for range ops {
 				n := rng.IntN(ids)

@@ -21,9 +21,9 @@ const (
 	// slack covers the scheduling delay between a deadline and the call
 	// that checks it.
 	slack = 10 * time.Millisecond
-	// hangLimit is how long a call in the cancel and closer cases may take
-	// before the suite reports it as hung.
-	hangLimit = 10 * time.Second
+	// hangLimit is how long a call in the cancel and closer cases, which
+	// must return at once, may take before the suite reports it as hung.
+	hangLimit = 3 * time.Second
 )
 
 // later is an expiry far enough ahead that no case sees it pass.

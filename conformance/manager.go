@@ -17,14 +17,15 @@ import (
 // the JSON codec, as a request reaches it, so a store author checks the whole
 // path (lazy load, no write when unmodified, throttled touch, timeouts,
 // rotation, revocation) and not only the driver methods.
-func runManager(t *testing.T, h Harness) {
-	s := newSuite(h)
+func (s *suite) runManager(t *testing.T) {
 	t.Run("manager", func(t *testing.T) {
 		t.Parallel()
+		s.optOut(t)
 		for _, c := range s.managerCases() {
 			t.Run(c.name, func(t *testing.T) {
 				t.Parallel()
-				c.run(t, h.New(t))
+				s.optOut(t)
+				s.runCase(t, c, s.h.New(t))
 			})
 		}
 	})
@@ -42,6 +43,7 @@ func (s *suite) managerCases() []testCase {
 		{"renew", s.mRenew},
 		{"destroy", s.mDestroy},
 		{"revoke-user", s.mRevokeUser},
+		{"revoke-after-touch", s.mRevokeAfterTouch},
 		{"concurrent-requests", s.mConcurrent},
 	}
 }

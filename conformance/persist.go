@@ -14,6 +14,7 @@ func (s *suite) persistCases() []testCase {
 		{"delete", s.persistDelete},
 		{"touch", s.persistTouch},
 		{"overwrite", s.persistOverwrite},
+		{"userindex", s.persistUsers},
 	}
 }
 

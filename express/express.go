@@ -11,6 +11,8 @@
 package express
 
 import (
+	"errors"
+
 	"github.com/sessionkit/sessionkit/codecs/jsoncodec"
 	"github.com/sessionkit/sessionkit/middleware"
 	"github.com/sessionkit/sessionkit/session"
@@ -39,7 +41,12 @@ func Config(cfg session.Config) session.Config {
 // also signs with the first). Each must be at least middleware.MinSecretLen
 // bytes. To set the middleware's other fields (ErrorHandler, AutoSecure,
 // …), build it with session.New(express.Config(cfg)) and middleware.New.
+// cfg.IDHashKey is refused: the Node app looks each session up by its
+// cookie's ID, and would find none under hashed keys.
 func New(cfg session.Config, secrets ...string) (*middleware.Middleware, error) {
+	if cfg.IDHashKey != nil {
+		return nil, errors.New("express: session.Config.IDHashKey cannot be used: the Node app looks each session up by its cookie's ID, and would find none; hashed IDs are for stores only Go reads")
+	}
 	mgr, err := session.New(Config(cfg))
 	if err != nil {
 		return nil, err

@@ -1,5 +1,7 @@
 // Package interop tests that a Go service using sessionkit and a Node app
 // using express-session share sessions in both directions, against the real
-// npm packages (express, express-session, connect-pg-simple, connect-redis)
-// pinned by node/package-lock.json. scripts/test installs them with npm ci.
+// npm packages (express, express-session, connect-pg-simple, connect-redis):
+// every test runs against the versions node/package-lock.json pins and again
+// against the current majors of node-current/package-lock.json (see
+// TestMain). scripts/test installs both with npm ci.
 package interop

@@ -44,16 +44,18 @@ func unavailable(t testing.TB, what, hint string) {
 // nodeModules lists the packages server.js loads.
 var nodeModules = []string{"express", "express-session", "connect-pg-simple", "pg", "connect-redis", "redis"}
 
-// requireNode checks that node and the pinned packages are installed.
+// requireNode checks that node and the packages of nodePackages() are
+// installed.
 func requireNode(t testing.TB) string {
 	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
 		unavailable(t, "node is not installed", "install Node.js (18.19 or later) to run the interop tests")
 	}
+	dir := nodePackages()
 	for _, m := range nodeModules {
-		if _, err := os.Stat(filepath.Join("node", "node_modules", m, "package.json")); err != nil {
-			unavailable(t, "interop/node/node_modules lacks "+m, "run scripts/test (it runs npm ci in interop/node)")
+		if _, err := os.Stat(filepath.Join(dir, "node_modules", m, "package.json")); err != nil {
+			unavailable(t, "interop/"+dir+"/node_modules lacks "+m, "run scripts/test (it runs npm ci in interop/"+dir+")")
 		}
 	}
 	return node
@@ -127,6 +129,11 @@ func launchNode(t testing.TB, env map[string]string) *pendingNode {
 	cmd := exec.Command(node, "server.js")
 	cmd.Dir = "node"
 	cmd.Env = os.Environ()
+	pkgs, err := filepath.Abs(nodePackages())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Env = append(cmd.Env, "NODE_PACKAGES="+pkgs)
 	for _, k := range []string{"PORT", "STORE", "DATABASE_URL", "PG_SCHEMA", "PG_TABLE", "PGOPTIONS",
 		"REDIS_URL", "REDIS_PREFIX", "SECRETS", "COOKIE_MAX_AGE", "DISABLE_TOUCH", "GENID", "NODE_ENV"} {
 		cmd.Env = append(cmd.Env, k+"=")
@@ -146,7 +153,7 @@ func launchNode(t testing.TB, env map[string]string) *pendingNode {
 		_ = cmd.Process.Kill()
 		<-p.done
 		if t.Failed() {
-			t.Logf("node server.js output:\n%s", out.String())
+			t.Logf("node server.js (packages of interop/%s) output:\n%s", nodePackages(), out.String())
 		}
 	})
 	return p

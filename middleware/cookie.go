@@ -28,7 +28,7 @@ const sigLen = 43
 // url.QueryEscape, which express-session would read back as a '+'.
 //
 // Sign accepts any secret, including short ones, so that test vectors and
-// tools can use it; New is what refuses secrets under 32 bytes.
+// tools can use it; New refuses to sign with a secret under 32 bytes.
 func Sign(id, secret string) string {
 	mac := hmac.New(sha256.New, []byte(secret))
 	mac.Write([]byte(id))

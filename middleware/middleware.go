@@ -32,7 +32,7 @@ import (
 	"github.com/sessionkit/sessionkit/session"
 )
 
-// MinSecretLen is the shortest secret New accepts, in bytes.
+// MinSecretLen is the shortest secret New accepts to sign with, in bytes.
 const MinSecretLen = 32
 
 // Config configures a Middleware.
@@ -44,8 +44,12 @@ type Config struct {
 	// Secrets sign and verify the cookie. The first signs; a cookie signed
 	// with any of them is accepted, so a secret can be rotated by putting
 	// the new one first and removing the old one once its cookies have
-	// expired. Required: each must be at least MinSecretLen bytes, and
-	// there is no built-in fallback.
+	// expired. Required, with no built-in fallback: the first must be at
+	// least MinSecretLen bytes. The others may be shorter (not empty), so
+	// that Go can join an Express fleet that signs with a short secret
+	// without logging everyone out: they only ever verify, and New logs a
+	// warning naming the rotation path (Node and Go both on [new long, old
+	// short], then drop the short one).
 	Secrets []string
 
 	// ErrorHandler writes the response when the session cannot be
@@ -128,10 +132,10 @@ type Middleware struct {
 	vary []string
 }
 
-// New checks cfg and returns a Middleware. It refuses a missing Manager and
-// a missing or short secret. The cookie settings are the Manager's, which
-// session.New checked: it refuses those that browsers reject or that defeat
-// the cookie's protection.
+// New checks cfg and returns a Middleware. It refuses a missing Manager, a
+// missing or short first secret, and an empty secret. The cookie settings
+// are the Manager's, which session.New checked: it refuses those that
+// browsers reject or that defeat the cookie's protection.
 func New(cfg Config) (*Middleware, error) {
 	if cfg.Manager == nil {
 		return nil, errors.New("middleware: Config.Manager is required")
@@ -139,9 +143,16 @@ func New(cfg Config) (*Middleware, error) {
 	if len(cfg.Secrets) == 0 {
 		return nil, fmt.Errorf("middleware: Config.Secrets is empty; give at least one random secret of %d bytes or more (for example from SESSION_SECRET)", MinSecretLen)
 	}
-	for i, s := range cfg.Secrets {
-		if len(s) < MinSecretLen {
-			return nil, fmt.Errorf("middleware: Config.Secrets[%d] is %d bytes; secrets must be at least %d random bytes", i, len(s), MinSecretLen)
+	if n := len(cfg.Secrets[0]); n < MinSecretLen {
+		return nil, fmt.Errorf("middleware: Config.Secrets[0] is %d bytes; the first secret signs every cookie and must be at least %d random bytes (a shorter secret of an existing Express fleet may follow it, to verify that fleet's cookies)", n, MinSecretLen)
+	}
+	var short []int
+	for i, s := range cfg.Secrets[1:] {
+		switch {
+		case s == "":
+			return nil, fmt.Errorf("middleware: Config.Secrets[%d] is empty", i+1)
+		case len(s) < MinSecretLen:
+			short = append(short, i+1)
 		}
 	}
 	// session.New checked the cookie options.
@@ -172,6 +183,11 @@ func New(cfg Config) (*Middleware, error) {
 	}
 	if m.onError == nil {
 		m.onError = m.defaultError
+	}
+	if len(short) > 0 {
+		m.log.Warn(fmt.Sprintf("middleware: Config.Secrets%v shorter than %d bytes: accepted to verify existing cookies, never to sign. "+
+			"Rotation path: run the Node apps (express-session's secret) and Go both on [new long, old short]; once every cookie signed with "+
+			"the short secret has expired (its maxAge after it was last sent), remove the short secret from both", short, MinSecretLen))
 	}
 	return m, nil
 }
@@ -324,12 +340,15 @@ func (m *Middleware) defaultError(w http.ResponseWriter, r *http.Request, err er
 }
 
 // Unavailable reports whether err means that the session store could not
-// be reached in time (a context error, a closed store, a network failure),
-// as opposed to a fault such as a value that cannot be encoded. The default
-// ErrorHandler answers 503 for these and 500 for the rest.
+// serve in time (a context error, a closed store, a network failure, or what
+// a store reports as session.ErrUnavailable: a server shutting down,
+// starting up or failing over), as opposed to a fault such as a value that
+// cannot be encoded. The default ErrorHandler answers 503 for these, which a
+// load balancer may retry, and 500 for the rest.
 func Unavailable(err error) bool {
 	var ne net.Error
-	return errors.Is(err, context.Canceled) ||
+	return errors.Is(err, session.ErrUnavailable) ||
+		errors.Is(err, context.Canceled) ||
 		errors.Is(err, context.DeadlineExceeded) ||
 		errors.Is(err, session.ErrClosed) ||
 		errors.Is(err, syscall.ECONNREFUSED) ||

@@ -10,6 +10,10 @@ var (
 	// ErrReserved reports a key the codec's format reserves (see
 	// KeyChecker; express-session drops some), or the empty key.
 	ErrReserved = errors.New("session: reserved key")
+	// ErrKey reports a key the codec cannot keep apart from other keys,
+	// such as one that is not valid UTF-8, which JSON turns into U+FFFD
+	// (see codecs/jsoncodec).
+	ErrKey = errors.New("session: key cannot be stored as it is")
 	// ErrCommitted reports a change made after the session was committed
 	// (after the response's first byte); the change is not saved.
 	ErrCommitted = errors.New("session: changed after commit")
@@ -22,4 +26,10 @@ var (
 	// ErrConflict reports a conditional save against a record that another
 	// writer changed after it was loaded (see ConditionalStore).
 	ErrConflict = errors.New("session: record changed since it was loaded")
+	// ErrUnavailable reports a store that cannot serve now but may soon: its
+	// server is shutting down, starting up, loading its data or failing
+	// over, or the connection to it broke. Stores wrap it beside their
+	// driver's error, so a caller can answer "try again" (the middleware's
+	// 503) without knowing the driver.
+	ErrUnavailable = errors.New("session: store unavailable")
 )

@@ -1,12 +1,18 @@
 package session
 
 import (
+	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Config configures a Manager. Only Store and Codec are required; every other
@@ -47,6 +53,19 @@ type Config struct {
 	// Metrics receives store call timings and session events. The default
 	// discards them, and store calls then go untimed.
 	Metrics Metrics
+
+	// IDHashKey, when set, makes the Manager keep each session in the store
+	// under a keyed hash of its ID (see HashID) instead of the ID itself,
+	// so that what the store holds (a backup, a copied table, what a
+	// read-only SQL injection reads) names no live session: the ID exists
+	// only in the client's cookie. It must be at least 32 bytes and stay
+	// the same while sessions live; a new key ends them all. The user index
+	// and Info.ID (UserSessions, Others) hold the hashed keys, which
+	// RevokeUser and sessionctl use as they are. Only for deployments where
+	// Go alone reads the store: a Node app looks a session up by its
+	// cookie's ID, so express.New refuses it. The default, nil,
+	// stores IDs as they are.
+	IDHashKey []byte
 
 	// now is the clock, replaceable in this package's tests.
 	now func() time.Time
@@ -98,6 +117,9 @@ type Manager struct {
 	iter    Iterator
 	users   UserIndex
 	pinger  Pinger
+	// linked remembers recent user links, so that reads of a session
+	// another application wrote do not link it again (see linkForeign).
+	linked linkMemo
 }
 
 // New checks cfg, applies its defaults and returns a Manager. It discovers
@@ -135,6 +157,10 @@ func New(cfg Config) (*Manager, error) {
 	if err := cfg.Cookie.check(); err != nil {
 		return nil, err
 	}
+	if cfg.IDHashKey != nil && len(cfg.IDHashKey) < MinIDHashKeyLen {
+		return nil, fmt.Errorf("session: Config.IDHashKey is %d bytes; it needs at least %d random bytes", len(cfg.IDHashKey), MinIDHashKeyLen)
+	}
+	cfg.IDHashKey = bytes.Clone(cfg.IDHashKey)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -263,7 +289,39 @@ func (m *Manager) observe(ctx context.Context, op Op, id string, start time.Time
 	}
 }
 
+// MinIDHashKeyLen is the shortest Config.IDHashKey the Manager accepts.
+const MinIDHashKeyLen = 32
+
+// HashID returns what a Manager whose Config.IDHashKey is key stores the
+// session id under: HMAC-SHA256 of id, as 43 unpadded base64url characters.
+// Tools that look a cookie's session up in the store (sessionctl cookie
+// verify) use it; nothing can turn the result back into the ID.
+func HashID(key []byte, id string) string {
+	h := hmac.New(sha256.New, key)
+	h.Write([]byte(id))
+	return base64.RawURLEncoding.EncodeToString(h.Sum(nil))
+}
+
+// key returns the store key of the session id: id itself, or its hash when
+// Config.IDHashKey is set. The empty ID (no stored session) stays empty.
+func (m *Manager) key(id string) string {
+	if m.cfg.IDHashKey == nil || id == "" {
+		return id
+	}
+	return HashID(m.cfg.IDHashKey, id)
+}
+
+// load, save, touch, delete, link and unlink take a session's ID, the one
+// in its cookie; loadKey, deleteKey and unlinkKey take a store key, as the
+// user index returns them.
 func (m *Manager) load(ctx context.Context, id string) ([]byte, time.Time, bool, error) {
+	if !storableID(id) {
+		return nil, time.Time{}, false, nil
+	}
+	return m.loadKey(ctx, m.key(id))
+}
+
+func (m *Manager) loadKey(ctx context.Context, id string) ([]byte, time.Time, bool, error) {
 	start := m.start()
 	data, exp, found, err := m.store.Load(ctx, id)
 	m.observe(ctx, OpLoad, id, start, err)
@@ -274,6 +332,7 @@ func (m *Manager) load(ctx context.Context, id string) ([]byte, time.Time, bool,
 }
 
 func (m *Manager) save(ctx context.Context, id string, data []byte, exp time.Time) error {
+	id = m.key(id)
 	start := m.start()
 	err := m.store.Save(ctx, id, data, exp)
 	m.observe(ctx, OpSave, id, start, err)
@@ -284,6 +343,7 @@ func (m *Manager) save(ctx context.Context, id string, data []byte, exp time.Tim
 }
 
 func (m *Manager) touch(ctx context.Context, id string, exp time.Time) error {
+	id = m.key(id)
 	start := m.start()
 	err := m.store.Touch(ctx, id, exp)
 	m.observe(ctx, OpTouch, id, start, err)
@@ -294,6 +354,10 @@ func (m *Manager) touch(ctx context.Context, id string, exp time.Time) error {
 }
 
 func (m *Manager) delete(ctx context.Context, id string) error {
+	return m.deleteKey(ctx, m.key(id))
+}
+
+func (m *Manager) deleteKey(ctx context.Context, id string) error {
 	start := m.start()
 	err := m.store.Delete(ctx, id)
 	m.observe(ctx, OpDelete, id, start, err)
@@ -301,6 +365,15 @@ func (m *Manager) delete(ctx context.Context, id string) error {
 		return fmt.Errorf("session: delete: %w", err)
 	}
 	return nil
+}
+
+// storableID reports whether id can name a stored record. A cookie may
+// carry any bytes its signer signed, but PostgreSQL refuses NUL and invalid
+// UTF-8 with an error, and no Node app can write such an ID (JavaScript
+// strings reach the stores as UTF-8): such an ID is simply not found, on
+// every store alike, and costs no store call.
+func storableID(id string) bool {
+	return utf8.ValidString(id) && strings.IndexByte(id, 0) < 0
 }
 
 // decode turns a stored record into a State. An undecodable record is

@@ -357,11 +357,17 @@ func TestLoadFailureNeverOverwrites(t *testing.T) {
 	if _, err := Get[int](s, "n"); err == nil || errors.Is(err, ErrNotFound) {
 		t.Errorf("Get with a failing store: %v, want the store error", err)
 	}
+	if _, err := f.m.Commit(context.Background(), s); err != nil {
+		t.Errorf("commit of a session only read after a failed load: %v", err)
+	}
+	// A handler that ignores Put's error must not end in a commit that
+	// reports success: the request would be answered 200 and save nothing.
+	s = f.m.Open(context.Background(), id)
 	if err := s.Put("n", 2); err == nil {
 		t.Error("Put after a failed load succeeded")
 	}
-	if _, err := f.m.Commit(context.Background(), s); err != nil {
-		t.Errorf("commit of an unchanged session after a failed load: %v", err)
+	if _, err := f.m.Commit(context.Background(), s); err == nil {
+		t.Error("commit after a change attempted on a failed load: nil error, want the load's")
 	}
 	f.st.mu.Lock()
 	f.st.fail = nil

@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -27,7 +28,12 @@ type Session struct {
 	loaded bool   // the record was loaded (or there was none to load)
 	// loadErr is a failed load: no change may be saved over a record that
 	// could not be read.
-	loadErr    error
+	loadErr error
+	// refused: a change was attempted after the load failed. The handler
+	// may have ignored the error (as the README's example does), so the
+	// commit fails and the response goes to the error handler instead of
+	// a 200 that saved nothing.
+	refused    bool
 	isNew      bool      // no stored record backs this session
 	storedExp  time.Time // the record's expiry as loaded
 	loadedAt   time.Time // when the record was loaded: the request's activity time
@@ -121,7 +127,7 @@ func (s *Session) ensureLoaded() error {
 				if st.Created.IsZero() && s.userAtLoad != "" && s.m.users != nil {
 					// Written by another application, which kept no
 					// user index: link it, so revoking the user finds it.
-					s.m.link(s.ctx, s.userAtLoad, s.id, exp)
+					s.m.linkForeign(s.ctx, s.userAtLoad, s.id, exp)
 				}
 				return nil
 			}
@@ -146,7 +152,11 @@ func (s *Session) writable() error {
 		s.m.log.LogAttrs(s.ctx, slog.LevelError, "session changed after the response was committed; change not saved")
 		return ErrCommitted
 	}
-	return s.ensureLoaded()
+	if err := s.ensureLoaded(); err != nil {
+		s.refused = true
+		return err
+	}
+	return nil
 }
 
 func (s *Session) markDirty(key string) {
@@ -336,6 +346,17 @@ func userOf(values map[string]any, key string) string {
 		return ""
 	}
 	if r, ok := v.(Raw); ok {
+		// A number keeps the text its writer gave it: a Node app's 2**60 is
+		// 1152921504606847000, which float64 would print as …6976, and
+		// PostgreSQL's sess ->> 'user_id' reads the text too.
+		var s string
+		if r.DecodeTo(&s) == nil {
+			return s
+		}
+		var n json.Number
+		if r.DecodeTo(&n) == nil {
+			return n.String()
+		}
 		var x any
 		if r.DecodeTo(&x) != nil {
 			return ""
@@ -347,8 +368,14 @@ func userOf(values map[string]any, key string) string {
 		return u
 	case nil:
 		return ""
-	case float64:
-		return fmt.Sprintf("%.0f", u)
+	case float64, float32:
+		// As JSON (and JavaScript) write it, so that the user read back
+		// from the stored document is the same.
+		b, err := json.Marshal(u)
+		if err != nil {
+			return fmt.Sprint(u)
+		}
+		return string(b)
 	default:
 		return fmt.Sprint(u)
 	}
@@ -360,7 +387,9 @@ func userOf(values map[string]any, key string) string {
 //
 // An unmodified session is not written; one whose idle expiry has fallen
 // behind by Config.TouchInterval is touched. A session whose record could not
-// be loaded is never written over.
+// be loaded is never written over; when a change to it was attempted, Commit
+// returns the load's error, so the request fails even if its handler ignored
+// the error of Put.
 func (m *Manager) Commit(ctx context.Context, s *Session) (CommitResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -372,7 +401,7 @@ func (m *Manager) Commit(ctx context.Context, s *Session) (CommitResult, error) 
 		return CommitResult{}, nil
 	}
 	if s.loadErr != nil {
-		if len(s.dirty) > 0 || s.renew || s.destroyed {
+		if s.refused || len(s.dirty) > 0 || s.renew || s.destroyed {
 			return CommitResult{}, fmt.Errorf("session: not saved, the record could not be loaded: %w", s.loadErr)
 		}
 		return CommitResult{}, nil
@@ -498,9 +527,10 @@ func (m *Manager) fillCookie(c *Cookie, browser bool, idle time.Duration, exp ti
 		e := exp.UTC()
 		c.OriginalMaxAge, c.Expires = &ms, &e
 	}
-	if o.Secure {
-		c.Secure = ptr(true)
-	}
+	// express-session stores secure whenever the app sets the option (true,
+	// false, or 'auto' resolved per request), and Secure is always set here.
+	// A Node app that leaves it unset stores none, which it reads as false.
+	c.Secure = ptr(o.Secure)
 	if !o.ScriptAccessible {
 		c.HTTPOnly = ptr(true)
 	}

@@ -7,8 +7,9 @@ import (
 
 // Store persists opaque session records under an ID with an absolute expiry
 // instant. A Store decides no policy: timeouts, dirty tracking, rotation and
-// revocation live in the Manager. Every method takes a context and must return
-// promptly with the context's error once it is done.
+// revocation live in the Manager. The conformance package checks every
+// promise below; this comment is the contract, and the suite holds nothing
+// it does not say.
 //
 // Load returns the record's data and its current expiry instant (as last set
 // by Save or Touch, to within the store's granularity; the Manager needs it to
@@ -19,14 +20,50 @@ import (
 // Save writes data and expiresAt together, replacing any earlier record.
 // A record whose expiresAt is not in the future must not be returned by Load.
 //
-// Touch moves the expiry of an existing record without rewriting its data.
-// Touching a missing record is not an error and creates nothing.
+// Touch moves the expiry of a live record without rewriting its data; it may
+// shorten it as well as extend it. Touching a missing or expired record is
+// not an error and changes nothing: Touch never creates a record and never
+// brings an expired one back (a backend that keeps expired rows until they
+// are pruned must check the old expiry in the same statement). Touch must be
+// one atomic step on the backend (an UPDATE of the expiry column, a
+// PEXPIREAT, a move in an index): done as a read and then a write, it would
+// write old data over a Save that ran in between, and bring back a record
+// that a concurrent Delete (a logout) removed.
 //
 // Delete removes a record. Deleting a missing record is not an error.
 //
-// A Store must be safe for concurrent use. The data slice passed to Save is
-// not retained by the caller and may be kept; the slice returned by Load
-// belongs to the caller.
+// # Expiry granularity
+//
+// A store may keep expiry more coarsely than the instant it is given, such
+// as in whole seconds, as connect-pg-simple's timestamp column does. It then
+// rounds the instant up to its unit, never down, and compares with the
+// current time rounded up the same way: a record is live while its rounded
+// expiry is not before the rounded current time. So a record stays loadable
+// for less than one unit past its expiry instant, never longer, and a record
+// is never lost early; "not in the future" above is read on the rounded
+// values. Load, and Iterate, report the rounded expiry. The store's
+// documentation states the unit, and its conformance test passes it as
+// conformance.Harness.ExpiryGranularity.
+//
+// # Contexts, concurrency and ownership
+//
+// Every method takes a context and returns promptly with an error wrapping
+// the context's error once it is done: before the call (the call then
+// changes nothing) and also while the call waits on its backend (a lock, a
+// pool, a reply), in which case a write the backend already received may or
+// may not take effect. A Store must be safe for concurrent use. The data
+// slice passed to Save is not retained by the caller and may be kept; the
+// slice returned by Load belongs to the caller, who may change it.
+//
+// # Close
+//
+// A store that holds resources implements io.Closer. Close releases what the
+// store opened itself (connections, files, goroutines, which it waits for),
+// never what the caller passed in (a pool, a client, an open database), and
+// deletes no record. It may be called more than once. After Close every
+// method returns an error (session.ErrClosed is recommended) without
+// panicking or blocking; a call in flight when Close is called either
+// completes or returns an error.
 type Store interface {
 	Load(ctx context.Context, id string) (data []byte, expiresAt time.Time, found bool, err error)
 	Save(ctx context.Context, id string, data []byte, expiresAt time.Time) error
@@ -35,14 +72,19 @@ type Store interface {
 }
 
 // Counter is implemented by stores that can count their live (unexpired)
-// records.
+// records. Entries of a user index are not records and are not counted.
 type Counter interface {
 	Count(ctx context.Context) (int64, error)
 }
 
 // Pruner is implemented by stores that can delete expired records on demand.
-// Prune deletes in bounded batches and returns how many records it removed.
-// Stores whose backend expires records by itself (Redis) need not implement it.
+// One Prune call removes every record that had expired when it began, in as
+// many bounded batches as that takes (each its own short transaction, so
+// that live requests are never stalled behind one huge delete), and returns
+// how many records it removed. It never removes a record whose expiry has not
+// passed, not even one expiring in the next instant. It may also remove the
+// user links of sessions that are gone. Stores whose backend expires records
+// by itself (Redis) need not implement it.
 type Pruner interface {
 	Prune(ctx context.Context) (int64, error)
 }
@@ -54,11 +96,24 @@ type Record struct {
 	ExpiresAt time.Time
 }
 
-// Iterator is implemented by stores that can stream their live records.
+// Iterator is implemented by stores that can stream their live records, a
+// page at a time rather than all at once.
+//
 // Iterate calls fn for each live record, in no particular order, until fn
-// returns an error (which Iterate then returns) or the records are exhausted.
-// The Record's Data is only valid during the call to fn unless copied.
-// Records written during the iteration may or may not be seen.
+// returns an error (which Iterate then returns as is, calling fn no more) or
+// the records are exhausted. Every record that is live for the whole
+// iteration is yielded, however many pages that takes. Each is yielded once;
+// a store whose backend cursor may repeat an entry (Redis SCAN while the
+// keyspace is resized) may yield one twice, and says so in its
+// documentation. Records written, deleted or expiring during the iteration
+// may or may not be seen. Entries of a user index are not records and are
+// not yielded.
+//
+// fn runs with no lock or transaction held that another call of the store
+// needs, so fn may call the store, including Save or Delete of the record it
+// was given (sessionctl's migrate and revoke --scan do); a store that pages
+// by offset would then skip records, so page by key. fn may keep Record.Data:
+// the store does not reuse it.
 type Iterator interface {
 	Iterate(ctx context.Context, fn func(Record) error) error
 }
@@ -66,13 +121,28 @@ type Iterator interface {
 // UserIndex is implemented by stores that can find the sessions of a user,
 // for "log out everywhere".
 //
-// The Manager calls LinkUser after it saves a session that carries a user,
-// and UnlinkUser when the session is destroyed, renewed or changes user.
-// UserSessions returns the IDs linked to user; it may return IDs that have
-// since expired, been deleted or changed user (the Manager checks each one
-// before acting), but it must not omit a live linked session. A store that
-// derives the user from the stored data itself may treat LinkUser and
-// UnlinkUser as no-ops. Links must not outlive their sessions without bound.
+// The Manager calls LinkUser(user, id, expiresAt) after every Save of a
+// session that carries a user, with that save's expiry; after every Touch
+// of one, with the new expiry (so a store may let a link lapse at the expiry
+// it was last given); and after it loads a session that carries a user but
+// was written by another application (one with no creation time, such as an
+// Express app, which keeps no index), with the loaded expiry. It calls
+// UnlinkUser when a session is destroyed or renewed, when it is saved with
+// another user or none, and when UserSessions returned an ID whose session
+// is gone or belongs to someone else. A failed LinkUser or UnlinkUser is
+// logged and does not fail the request.
+//
+// UserSessions returns the IDs linked to user. It must not omit a live
+// session linked with an expiry still ahead and not unlinked since, whatever
+// other sessions were linked after it, with shorter lifetimes or longer. It
+// may return IDs that have since expired, been deleted or changed user (the
+// Manager checks each one before acting), but not without bound: once every
+// expiry passed to LinkUser for that user has passed (and, for a Pruner, a
+// Prune has run since), it returns none of them. A per-user set whose expiry
+// only ever moves later (PEXPIREAT GT) meets this; one whose expiry each
+// LinkUser sets, or only the first, does not. Links persist as the records
+// do: a reopened store still has them. A store that derives the user from
+// the stored data itself may treat LinkUser and UnlinkUser as no-ops.
 type UserIndex interface {
 	LinkUser(ctx context.Context, user, id string, expiresAt time.Time) error
 	UnlinkUser(ctx context.Context, user, id string) error

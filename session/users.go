@@ -3,11 +3,14 @@ package session
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 )
 
 // Info describes one live session of a user.
 type Info struct {
+	// ID is the session's store key: its ID, or the ID's hash when
+	// Config.IDHashKey is set.
 	ID        string
 	Created   time.Time // zero when written by another application
 	ExpiresAt time.Time
@@ -19,15 +22,95 @@ type Info struct {
 // missing or stale; both are logged, and stale links are filtered out when
 // read, so neither fails the request.
 func (m *Manager) link(ctx context.Context, user, id string, exp time.Time) {
+	id = m.key(id)
 	start := m.start()
 	err := m.users.LinkUser(ctx, user, id, exp)
 	m.observe(ctx, OpUsers, id, start, err)
+	if err == nil {
+		m.linked.add(user, id, exp)
+	}
 }
 
 func (m *Manager) unlink(ctx context.Context, user, id string) {
+	m.unlinkKey(ctx, user, m.key(id))
+}
+
+func (m *Manager) unlinkKey(ctx context.Context, user, id string) {
 	start := m.start()
 	err := m.users.UnlinkUser(ctx, user, id)
 	m.observe(ctx, OpUsers, id, start, err)
+	m.linked.remove(user, id)
+}
+
+// linkForeign links a session that another application wrote, and that
+// therefore no user index holds, when it is read: "log out everywhere" then
+// finds it. The link is made to last TouchInterval past the session's
+// expiry, and remembered, so later reads cost no store call, as reads of a
+// Go session do; the session is linked again only once the other
+// application has extended it past the link (by more than TouchInterval,
+// the cadence at which Go touches its own sessions), so the link outlives
+// the session by at most TouchInterval and never ends before it while Go
+// reads it. Each process links such a session once, and then at that
+// cadence.
+func (m *Manager) linkForeign(ctx context.Context, user, id string, exp time.Time) {
+	if m.linked.covers(user, id, exp) {
+		return
+	}
+	m.link(ctx, user, id, exp.Add(max(m.cfg.TouchInterval, 0)))
+}
+
+// linkMemoSize bounds linkMemo: two generations of this many links (about
+// 100 bytes each). Past it the oldest generation is forgotten, and a session
+// read again after that is linked again: one store call.
+const linkMemoSize = 8192
+
+// linkMemo remembers, for recent (user, session) links, the expiry the link
+// was made with. Its zero value is ready to use; it is safe for concurrent
+// use.
+type linkMemo struct {
+	mu        sync.Mutex
+	cur, prev map[linkKey]int64 // link expiry, Unix ms
+}
+
+type linkKey struct{ user, id string }
+
+// covers reports whether a link of (user, id) was made with an expiry no
+// earlier than exp.
+func (l *linkMemo) covers(user, id string, exp time.Time) bool {
+	k := linkKey{user, id}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	at, ok := l.cur[k]
+	if !ok {
+		if at, ok = l.prev[k]; ok {
+			l.put(k, at)
+		}
+	}
+	return ok && exp.UnixMilli() <= at
+}
+
+func (l *linkMemo) add(user, id string, exp time.Time) {
+	l.mu.Lock()
+	l.put(linkKey{user, id}, exp.UnixMilli())
+	l.mu.Unlock()
+}
+
+// put records k; the caller holds l.mu.
+func (l *linkMemo) put(k linkKey, at int64) {
+	if l.cur == nil || len(l.cur) >= linkMemoSize {
+		l.prev, l.cur = l.cur, make(map[linkKey]int64, 64)
+	}
+	if old, ok := l.cur[k]; !ok || at > old {
+		l.cur[k] = at
+	}
+}
+
+func (l *linkMemo) remove(user, id string) {
+	k := linkKey{user, id}
+	l.mu.Lock()
+	delete(l.cur, k)
+	delete(l.prev, k)
+	l.mu.Unlock()
 }
 
 // UserSessions returns the live sessions of user. The store must implement
@@ -49,17 +132,17 @@ func (m *Manager) UserSessions(ctx context.Context, user string) ([]Info, error)
 	now := m.cfg.now()
 	var out []Info
 	for _, id := range ids {
-		data, exp, found, err := m.load(ctx, id)
+		data, exp, found, err := m.loadKey(ctx, id)
 		if err != nil {
 			return nil, err
 		}
 		if !found {
-			m.unlink(ctx, user, id)
+			m.unlinkKey(ctx, user, id)
 			continue
 		}
 		var st State
 		if !m.decode(ctx, id, data, &st) || userOf(st.Values, m.cfg.UserKey) != user {
-			m.unlink(ctx, user, id)
+			m.unlinkKey(ctx, user, id)
 			continue
 		}
 		if !st.Deadline.IsZero() && !now.Before(st.Deadline) {
@@ -86,10 +169,10 @@ func (m *Manager) revoke(ctx context.Context, user, except string) (int, error) 
 		if in.ID == except {
 			continue
 		}
-		if err := m.delete(ctx, in.ID); err != nil {
+		if err := m.deleteKey(ctx, in.ID); err != nil {
 			return n, err
 		}
-		m.unlink(ctx, user, in.ID)
+		m.unlinkKey(ctx, user, in.ID)
 		n++
 	}
 	if n > 0 {
@@ -106,7 +189,7 @@ func (s *Session) Others() ([]Info, error) {
 		return nil, err
 	}
 	s.mu.Lock()
-	id := s.storedID()
+	id := s.m.key(s.storedID())
 	s.mu.Unlock()
 	infos, err := s.m.UserSessions(s.ctx, user)
 	for i := range infos {
@@ -123,7 +206,7 @@ func (s *Session) RevokeOthers() (int, error) {
 		return 0, err
 	}
 	s.mu.Lock()
-	id := s.storedID()
+	id := s.m.key(s.storedID())
 	s.mu.Unlock()
 	return s.m.revoke(s.ctx, user, id)
 }

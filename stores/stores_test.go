@@ -135,7 +135,7 @@ func TestBbolt(t *testing.T) {
 		t.Errorf("bbolt://a%%20b/c.db opened %q", got)
 	}
 	roundTrip(t, st)
-	for _, bad := range []string{"bbolt://", "bbolt:///", "bbolt://x.db?prune_batch=-1", "bbolt://x.db?verify=maybe", "bbolt://x.db?mode=999"} {
+	for _, bad := range []string{"bbolt://", "bbolt:///", "bbolt://x.db?prune_batch=-1", "bbolt://x.db?verify=maybe", "bbolt://x.db?on_damage=maybe", "bbolt://x.db?mode=999"} {
 		if _, err := stores.Open(context.Background(), bad); err == nil {
 			t.Errorf("Open(%q) succeeded", bad)
 		}

@@ -81,6 +81,7 @@ func runCookie(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		name := fs.String("name", "", "cookie name to pick from a Cookie header (default: every signed cookie in it)")
 		storeURL := fs.String("store", "", "also look the session up in this store")
 		showID := fs.Bool("show-id", false, "print the session ID itself, not only its log hash")
+		hashKey := fs.String("id-hash-key", os.Getenv("SESSION_ID_HASH_KEY"), "the key of a server that hashes IDs at rest (session.Config.IDHashKey; default $SESSION_ID_HASH_KEY)")
 		pos, err := parse(fs, args, stderr)
 		if err != nil {
 			return status(err, stderr)
@@ -92,7 +93,7 @@ func runCookie(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		if len(pos) != 1 {
 			return status(usagef("cookie verify takes one cookie value or Cookie header"), stderr)
 		}
-		return verifyCookies(ctx, pos[0], *name, *storeURL, *showID, sec, stdout, stderr)
+		return verifyCookies(ctx, pos[0], *name, *storeURL, *showID, []byte(*hashKey), sec, stdout, stderr)
 	}
 	return exitOK
 }
@@ -101,7 +102,7 @@ func runCookie(ctx context.Context, args []string, stdout, stderr io.Writer) int
 // a Cookie header, and explains why a value is refused. A browser's header
 // carries other cookies (analytics, preferences, another app's), so without
 // a name the unsigned ones are skipped and named, not errors.
-func verifyCookies(ctx context.Context, arg, name, storeURL string, showID bool, secrets []string, stdout, stderr io.Writer) int {
+func verifyCookies(ctx context.Context, arg, name, storeURL string, showID bool, hashKey []byte, secrets []string, stdout, stderr io.Writer) int {
 	arg = strings.TrimSpace(arg)
 	arg = strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(arg, "Cookie:"), "cookie:"))
 	type pair struct{ name, value string }
@@ -163,7 +164,11 @@ func verifyCookies(ctx context.Context, arg, name, storeURL string, showID bool,
 		if t == nil {
 			continue
 		}
-		_, exp, found, err := t.store.Load(ctx, id)
+		key := id
+		if len(hashKey) > 0 {
+			key = session.HashID(hashKey, id)
+		}
+		_, exp, found, err := t.store.Load(ctx, key)
 		switch {
 		case err != nil:
 			fmt.Fprintf(stdout, "error: %s: store: %v\n", label, err)

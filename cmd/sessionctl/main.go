@@ -58,7 +58,7 @@ commands:
                                   --scan reads every session, finding those no index links
   schema [--table T] [--schema S] [--user-index]
                                   print the PostgreSQL table SQL
-  cookie verify [--secret S]... [--name NAME] [--store URL] VALUE
+  cookie verify [--secret S]... [--name NAME] [--store URL] [--id-hash-key K] VALUE
                                   check a cookie value or a Cookie header
   cookie sign [--secret S] [ID]
                                   mint a signed cookie value (a new ID when none);

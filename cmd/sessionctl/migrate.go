@@ -83,12 +83,14 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fmt.Fprintf(stdout, "migrating %d sessions from %s to %s\n", total, stores.Redact(*from), stores.Redact(*to))
 
 	start := time.Now()
+	foreign := skipped(src.store)
 	if err := m.pass(ctx, "copying", total, m.copyOne); err != nil {
 		fmt.Fprintf(stdout, "copied %d before the error; run the same command again to resume\n", m.copied.Load())
 		return status(err, stderr)
 	}
 	fmt.Fprintf(stdout, "copied %d, already present %d, expired meanwhile %d, user links %d, in %v\n",
 		m.copied.Load(), m.present.Load(), m.expired.Load(), m.linked.Load(), time.Since(start).Round(time.Millisecond))
+	foreign(stdout)
 	code := exitOK
 	if n := m.noExpiry.Load(); n > 0 {
 		fmt.Fprintf(stdout, "warning: %d source sessions have no expiry and were not copied\n", n)

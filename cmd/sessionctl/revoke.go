@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -55,6 +56,10 @@ func runRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	if *dryRun {
 		infos, err := m.UserSessions(ctx, *user)
+		if errors.Is(err, session.ErrUnsupported) {
+			fmt.Fprintf(stderr, "the %s store keeps no user index; reading every session\n", t.backend)
+			return revokeByScan(ctx, t, *user, *userKey, *dryRun, stdout, stderr)
+		}
 		if err != nil {
 			return err
 		}
@@ -62,6 +67,10 @@ func runRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return nil
 	}
 	n, err := m.RevokeUser(ctx, *user)
+	if errors.Is(err, session.ErrUnsupported) {
+		fmt.Fprintf(stderr, "the %s store keeps no user index; reading every session\n", t.backend)
+		return revokeByScan(ctx, t, *user, *userKey, *dryRun, stdout, stderr)
+	}
 	if err != nil {
 		return fmt.Errorf("revoked %d sessions before: %w", n, err)
 	}
@@ -87,6 +96,7 @@ func revokeByScan(ctx context.Context, t *target, user, userKey string, dryRun b
 	bar := newProgress(stderr, "scanning", total)
 	var ids []string
 	var seen int64
+	foreign := skipped(t.store)
 	err := it.Iterate(ctx, func(r session.Record) error {
 		seen++
 		bar.set(seen)
@@ -99,6 +109,7 @@ func revokeByScan(ctx context.Context, t *target, user, userKey string, dryRun b
 	if err != nil {
 		return fmt.Errorf("scan: %w", err)
 	}
+	foreign(stdout)
 	if dryRun {
 		fmt.Fprintf(stdout, "%d live sessions of the user among %d read; none deleted\n", len(ids), seen)
 		return nil
@@ -116,4 +127,23 @@ func revokeByScan(ctx context.Context, t *target, user, userKey string, dryRun b
 	}
 	fmt.Fprintf(stdout, "revoked %d sessions of the user among %d read\n", len(ids), seen)
 	return nil
+}
+
+// skipped notes how many keys of another type than a session the store has
+// met so far (Redis: another application's keys under the session prefix)
+// and returns a func that reports how many more it met since, if any.
+func skipped(st any) func(io.Writer) {
+	f, ok := st.(interface{ Foreign() int64 })
+	if !ok {
+		return func(io.Writer) {}
+	}
+	before := f.Foreign()
+	return func(w io.Writer) {
+		switch n := f.Foreign() - before; {
+		case n == 1:
+			fmt.Fprintln(w, "skipped 1 key of another type under the session prefix (not a session)")
+		case n > 1:
+			fmt.Fprintf(w, "skipped %d keys of another type under the session prefix (not sessions)\n", n)
+		}
+	}
 }

@@ -43,6 +43,11 @@ const Version = 1
 // quote the record.
 var ErrMalformed = errors.New("gob: malformed session record")
 
+// ErrCycle reports a value that refers to itself (through pointers, maps,
+// slices or interfaces), which encoding/gob cannot encode: it would recurse
+// until the process dies.
+var ErrCycle = errors.New("gob: value refers to itself")
+
 func init() {
 	gob.Register(map[string]any{})
 	gob.Register([]any{})
@@ -238,6 +243,9 @@ func encodeValue(vb *bytes.Buffer, v any) ([]byte, error) {
 	}
 	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && rv.IsNil() {
 		return nil, nil
+	}
+	if err := checkCycles(v); err != nil {
+		return nil, err
 	}
 	vb.Reset()
 	if err := gob.NewEncoder(vb).Encode(v); err != nil {

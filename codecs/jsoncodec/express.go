@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/sessionkit/sessionkit/session"
 )
@@ -25,10 +26,15 @@ var reserved = map[string]bool{
 }
 
 // CheckKey returns an error wrapping session.ErrReserved when key is one
-// express-session drops or overwrites, or MetaKey. It implements
-// session.KeyChecker, so the Manager refuses such a key in Put and as
-// Config.UserKey.
+// express-session drops or overwrites, or MetaKey, and one wrapping
+// session.ErrKey when key is not valid UTF-8: JSON writes each invalid byte
+// as U+FFFD, so "k\xff" and "k\xfe" would become one key and both values be
+// lost. It implements session.KeyChecker, so the Manager refuses such a key
+// in Put and as Config.UserKey.
 func (*Codec) CheckKey(key string) error {
+	if !utf8.ValidString(key) {
+		return fmt.Errorf("%w: %q (JSON stores each invalid byte as U+FFFD, merging it with other keys)", session.ErrKey, key)
+	}
 	if reserved[key] {
 		return fmt.Errorf("%w: %q is used by express-session or sessionkit itself; choose another key", session.ErrReserved, key)
 	}

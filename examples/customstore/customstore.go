@@ -25,9 +25,13 @@
 //  7. Run conformance.Run from a test, under -race (see customstore_test.go).
 //     It checks every promise above, and the capabilities you add, by name:
 //     a failure reads like "conformance/expiry/touch-expired".
+//  8. If the store documents that it does not keep one promise, opt out of
+//     the cases that check it with conformance.Harness.Skip, giving the
+//     reason (TestConformanceOptOut shows how).
 //
 // Stores that keep expiry coarsely, such as in whole seconds, set
-// conformance.Harness.ExpiryGranularity.
+// conformance.Harness.ExpiryGranularity. The full contract is in the
+// documentation of session.Store and the interfaces beside it.
 package customstore
 
 import (

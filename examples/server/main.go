@@ -37,7 +37,10 @@
 // A PostgreSQL or MySQL URL is used as given. The session table must exist
 // (create it with the SQL that `sessionctl schema` prints, or for MySQL that
 // mysqlstore.Schema returns), or add create_table=true to the URL to let the
-// store create it on first start.
+// store create it on first start. A bbolt URL without on_damage gets
+// on_damage=reset: this app's sessions are disposable, so a damaged file is
+// moved aside (and logged) and the server starts with no sessions rather
+// than not at all.
 //
 // GET /metrics serves Prometheus metrics and GET /healthz checks the store;
 // both are outside the session middleware. The server stops gracefully on
@@ -194,6 +197,13 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 	if c.StoreURL == "" {
 		c.StoreURL = defaultStore
+	}
+	if stores.Backend(c.StoreURL) == "bbolt" && !strings.Contains(c.StoreURL, "on_damage=") {
+		sep := "?"
+		if strings.Contains(c.StoreURL, "?") {
+			sep = "&"
+		}
+		c.StoreURL += sep + "on_damage=reset"
 	}
 	return c, nil
 }

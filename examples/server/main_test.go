@@ -268,7 +268,9 @@ func TestStoreSelection(t *testing.T) {
 		env  env
 		want string
 	}{
-		{env{}, defaultStore},
+		{env{}, defaultStore + "?on_damage=reset"},
+		{env{"SESSION_STORE": "bbolt:///s.db?bucket=b"}, "bbolt:///s.db?bucket=b&on_damage=reset"},
+		{env{"SESSION_STORE": "bbolt:///s.db?on_damage=fail"}, "bbolt:///s.db?on_damage=fail"},
 		{env{"DATABASE_URL": "redis://h/0"}, "redis://h/0"},
 		{env{"DATABASE_URL": "redis://h/0", "SESSION_STORE": "memory://"}, "memory://"},
 		// The URL is used as given: create_table stays the operator's choice.
@@ -298,6 +300,42 @@ func TestDefaultBbolt(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "sessions.db")); err != nil {
 		t.Fatalf("no sessions.db in the working directory: %v", err)
+	}
+}
+
+// TestDamagedDefaultBbolt damages the default file between two runs: the
+// server moves it aside (boltstore logs it, tested there) and starts with no
+// sessions.
+func TestDamagedDefaultBbolt(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	s := start(t, env{"SESSION_SECRET": testSecret})
+	newBrowser(t, s.Base).do("POST", "/login", url.Values{"user": {"bo"}})
+	if err := s.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "sessions.db")
+	f, err := os.OpenFile(file, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, _ := f.Stat()
+	page := int64(os.Getpagesize())
+	_, err = f.WriteAt(make([]byte, fi.Size()-2*page), 2*page) // every page but the metas
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	s = start(t, env{"SESSION_SECRET": testSecret})
+	b := newBrowser(t, s.Base)
+	wantIn(t, b.do("POST", "/login", url.Values{"user": {"cy"}}), `<b id="user">cy</b>`)
+	if err := s.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	aside, _ := filepath.Glob(file + ".damaged-*")
+	if len(aside) != 1 {
+		t.Fatalf("damaged file not moved aside: %v", aside)
 	}
 }
 

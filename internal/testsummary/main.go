@@ -126,10 +126,11 @@ func reason(lines []string) string {
 }
 
 // capability matches the conformance suite's skips for what a store does
-// not offer (an optional capability, persistence, binary payloads). They are
+// not offer (an optional capability, persistence, a backend it can stall or
+// a call the stall does not hold up, binary payloads). They are
 // expected by design, so the summary counts them as one group and names
 // every other reason, where a missing server or tool shows up.
-var capability = regexp.MustCompile(`does not implement|capability absent|^the store lacks|Harness.Reopen is nil|^JSONOnly store`)
+var capability = regexp.MustCompile(`does not implement|capability absent|^the store lacks|Harness.(Reopen|Stall) is nil|Harness.Stall does not hold it up|^JSONOnly store`)
 
 // summary is the one line about skips: how many, and why.
 func summary(n int, reasons map[string]int) string {

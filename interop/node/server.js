@@ -19,18 +19,41 @@
 //   DISABLE_TOUCH   "1" sets the store's disableTouch, so that reading a
 //                   session does not push its expiry out (the expiry tests
 //                   need reads that change nothing).
+//   COOKIE_SECURE   the cookie's secure option: "false" (the default, as
+//                   apps write secure: NODE_ENV === 'production' in
+//                   development), "true", "auto", or "unset" to leave it out
+//                   (express-session then stores no "secure" field).
 //   GENID           "odd" makes session IDs that are not base64url: they
 //                   hold the characters cookie encoders treat differently
 //                   (ID_ODD_CHARS below) before 16 random ones.
+//   NODE_PACKAGES   directory whose node_modules the npm packages are loaded
+//                   from (default: this one's, the pinned versions; the tests
+//                   also run with ../node-current, the current majors).
 //
 // It never listens on anything but 127.0.0.1.
 
-const express = require('express');
-const session = require('express-session');
-
 const crypto = require('node:crypto');
+const path = require('node:path');
+const { createRequire } = require('node:module');
+
+// load requires an npm package from NODE_PACKAGES's node_modules.
+const packagesDir = path.resolve(process.env.NODE_PACKAGES || __dirname);
+const load = createRequire(path.join(packagesDir, 'package.json'));
+
+const express = load('express');
+const session = load('express-session');
 
 const ID_ODD_CHARS = "odd.+/= \u00e9!*'()~%;,";
+
+// cookieSecure is the cookie's secure option from COOKIE_SECURE.
+function cookieSecure() {
+  switch (env('COOKIE_SECURE', 'false')) {
+    case 'unset': return {};
+    case 'auto': return { secure: 'auto' };
+    case 'true': return { secure: true };
+    default: return { secure: false };
+  }
+}
 
 function env(name, def) {
   const v = process.env[name];
@@ -46,8 +69,8 @@ async function makeStore() {
   const disableTouch = env('DISABLE_TOUCH', '') === '1';
   switch (env('STORE', '')) {
     case 'pg': {
-      const pg = require('pg');
-      const pgSession = require('connect-pg-simple')(session);
+      const pg = load('pg');
+      const pgSession = load('connect-pg-simple')(session);
       const pool = new pg.Pool({ connectionString: env('DATABASE_URL', undefined), max: 4 });
       pool.on('error', (err) => process.stderr.write('pg pool error: ' + err.message + '\n'));
       const store = new pgSession({
@@ -63,8 +86,8 @@ async function makeStore() {
       return { store, timezone };
     }
     case 'redis': {
-      const { createClient } = require('redis');
-      const { RedisStore } = require('connect-redis');
+      const { createClient } = load('redis');
+      const { RedisStore } = load('connect-redis');
       const client = createClient({ url: env('REDIS_URL', 'redis://127.0.0.1:6379/0') });
       client.on('error', (err) => process.stderr.write('redis client error: ' + err.message + '\n'));
       await client.connect();
@@ -108,7 +131,7 @@ async function main() {
     store,
     resave: false,
     saveUninitialized: false,
-    cookie: { maxAge, httpOnly: true, sameSite: 'lax', path: '/' },
+    cookie: { maxAge, httpOnly: true, sameSite: 'lax', path: '/', ...cookieSecure() },
     ...(env('GENID', '') === 'odd' ? { genid: () => ID_ODD_CHARS + crypto.randomBytes(12).toString('base64url') } : {}),
   }));
 
@@ -180,6 +203,17 @@ async function main() {
       if (err) return next(err);
       res.json({ ok: true });
     });
+  });
+
+  // GET /debug/versions answers the versions of the npm packages loaded, so
+  // the tests can check which set they run against.
+  app.get('/debug/versions', (req, res) => {
+    const versions = {};
+    for (const name of ['express', 'express-session', 'connect-pg-simple', 'connect-redis', 'pg', 'redis']) {
+      const file = path.join(packagesDir, 'node_modules', name, 'package.json');
+      versions[name] = JSON.parse(require('node:fs').readFileSync(file, 'utf8')).version;
+    }
+    res.json(versions);
   });
 
   app.get('/debug/timezone', async (req, res, next) => {

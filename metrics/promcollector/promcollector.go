@@ -22,6 +22,10 @@
 //	                                               session.Counter, at most one query per
 //	                                               Config.CountInterval; absent when the
 //	                                               store cannot count or the last count failed
+//	sessionkit_store_foreign_keys_total            keys under the session prefix holding another
+//	                                               type than a session (Redis: another
+//	                                               application's data), for a store that counts
+//	                                               them (a Foreign() int64 method)
 //
 // No label carries session data or IDs: the label values are the fixed
 // names above and the backend given at construction.
@@ -93,9 +97,12 @@ type Collector struct {
 
 	counter  session.Counter // nil: no live gauge
 	liveDesc *prometheus.Desc
-	interval time.Duration
-	timeout  time.Duration
-	now      func() time.Time // replaced in tests
+
+	foreign     interface{ Foreign() int64 } // nil: no foreign keys counter
+	foreignDesc *prometheus.Desc
+	interval    time.Duration
+	timeout     time.Duration
+	now         func() time.Time // replaced in tests
 
 	mu       sync.Mutex // serializes counts, so concurrent scrapes share one
 	counted  time.Time  // when the last count was attempted; zero: never
@@ -160,6 +167,11 @@ func New(cfg Config) (*Collector, error) {
 	}
 	if cfg.Store != nil {
 		c.counter, _ = cfg.Store.(session.Counter)
+		c.foreign, _ = cfg.Store.(interface{ Foreign() int64 })
+	}
+	if c.foreign != nil {
+		c.foreignDesc = prometheus.NewDesc(prometheus.BuildFQName(cfg.Namespace, "store", "foreign_keys_total"),
+			"Keys under the session prefix holding another type than a session (another application's data), met by loads and iterations.", nil, labels)
 	}
 	if c.counter != nil {
 		c.liveDesc = prometheus.NewDesc(prometheus.BuildFQName(cfg.Namespace, "sessions", "live"),
@@ -212,6 +224,9 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	if c.liveDesc != nil {
 		ch <- c.liveDesc
 	}
+	if c.foreignDesc != nil {
+		ch <- c.foreignDesc
+	}
 }
 
 // Collect sends the current values. It counts the live sessions only when
@@ -221,6 +236,9 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		if n, ok := c.liveCount(); ok {
 			ch <- prometheus.MustNewConstMetric(c.liveDesc, prometheus.GaugeValue, n)
 		}
+	}
+	if c.foreign != nil {
+		ch <- prometheus.MustNewConstMetric(c.foreignDesc, prometheus.CounterValue, float64(c.foreign.Foreign()))
 	}
 	c.calls.Collect(ch)
 	c.durations.Collect(ch)

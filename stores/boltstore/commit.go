@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -93,6 +94,9 @@ func (s *Store) submit(ctx context.Context, kind opKind, buf []byte, n int) erro
 // and every op queued before that is answered.
 func (s *Store) commitLoop() {
 	defer close(s.committerDone)
+	// This goroutine is the store's own: a fault in the mapped file becomes
+	// a panic that commit recovers, for as long as it runs.
+	debug.SetPanicOnFault(true)
 	var batch, live []*op
 	for {
 		s.mu.Lock()
@@ -109,7 +113,7 @@ func (s *Store) commitLoop() {
 		s.taken.Add(int64(len(batch)))
 		// Claim only once the write lock is held, so a writer whose context
 		// ends while another transaction holds the file still returns at once.
-		tx, err := s.db.Begin(true)
+		tx, err := s.begin()
 		live = live[:0]
 		for _, o := range batch {
 			if !o.state.CompareAndSwap(opQueued, opClaimed) {
@@ -172,28 +176,40 @@ func (s *Store) gather(answered int) {
 func (s *Store) commit(tx *bbolt.Tx, err error, ops []*op) {
 	for len(ops) > 0 {
 		if tx == nil && err == nil {
-			tx, err = s.db.Begin(true)
+			tx, err = s.begin()
 		}
 		if err != nil {
 			answer(ops, s.fail("begin write", err))
 			return
 		}
-		bad, err := s.applyAll(tx, ops)
-		if err != nil {
-			_ = tx.Rollback()
-			tx = nil
-			ops[bad].done <- s.fail("write", err)
-			ops = append(ops[:bad:bad], ops[bad+1:]...)
-			continue
-		}
-		if err := tx.Commit(); err != nil {
+		bad, err, cerr, perr := s.try(tx, ops)
+		if perr != nil {
+			// The damage may lie under one op's keys only: redo each alone,
+			// so that the others still succeed.
 			if len(ops) > 1 {
 				for _, o := range ops {
 					s.commit(nil, nil, []*op{o})
 				}
 				return
 			}
-			answer(ops, s.fail("commit", err))
+			answer(ops, perr)
+			return
+		}
+		if err != nil {
+			s.rollback(tx)
+			tx = nil
+			ops[bad].done <- s.fail("write", err)
+			ops = append(ops[:bad:bad], ops[bad+1:]...)
+			continue
+		}
+		if cerr != nil {
+			if len(ops) > 1 {
+				for _, o := range ops {
+					s.commit(nil, nil, []*op{o})
+				}
+				return
+			}
+			answer(ops, s.fail("commit", cerr))
 			return
 		}
 		s.commits.Add(1)
@@ -202,7 +218,7 @@ func (s *Store) commit(tx *bbolt.Tx, err error, ops []*op) {
 		return
 	}
 	if tx != nil {
-		_ = tx.Rollback()
+		s.rollback(tx)
 	}
 }
 

@@ -37,5 +37,6 @@ func TestConformance(t *testing.T) {
 			}
 			return open(t, file)
 		},
+		Stall: func(t *testing.T, s session.Store) func() { return boltstore.Stall(s.(*boltstore.Store)) },
 	})
 }

@@ -239,9 +239,8 @@ func TestCorrupt(t *testing.T) {
 		t.Fatal(err)
 	}
 	page := os.Getpagesize()
-	// The same garbage on every run: bbolt's own check can fault (a
-	// SIGSEGV no recover catches) on some random page contents, which
-	// Options.Verify documents; these fixed bytes are ones it reports.
+	// The same garbage on every run, so that a failure can be replayed
+	// (TestDamagedFile runs random damage in a child process).
 	garbage := func(n int) []byte {
 		var key [32]byte
 		binary.LittleEndian.PutUint64(key[:], uint64(n))

@@ -32,6 +32,12 @@ func TestMain(m *testing.M) {
 		childHold(os.Getenv(fileEnv))
 	case "diskfull":
 		childDiskFull(os.Getenv(fileEnv))
+	case "damaged":
+		childDamaged(os.Getenv(fileEnv), false)
+	case "damaged-verify":
+		childDamaged(os.Getenv(fileEnv), true)
+	case "damage-live-truncate", "damage-live-zero":
+		childDamageLive(os.Getenv(fileEnv), os.Getenv(childEnv))
 	default:
 		fmt.Fprintln(os.Stderr, "unknown child mode")
 		os.Exit(2)

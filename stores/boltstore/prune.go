@@ -59,7 +59,7 @@ func (s *Store) prune(ctx context.Context) (int64, error) {
 		}
 		var n int64
 		var more bool
-		err := s.db.Update(func(tx *bbolt.Tx) error {
+		err := s.update(ctx, "prune", func(tx *bbolt.Tx) error {
 			b, err := s.bucketsOf(tx)
 			if err != nil {
 				return err
@@ -158,7 +158,7 @@ func (s *Store) Count(ctx context.Context) (int64, error) {
 		if err := s.check(ctx); err != nil {
 			return 0, err
 		}
-		err := s.db.View(func(tx *bbolt.Tx) error {
+		err := s.view("count", func(tx *bbolt.Tx) error {
 			b := tx.Bucket(s.exp)
 			if b == nil {
 				return errMissing(s.exp)
@@ -195,7 +195,7 @@ func (s *Store) Iterate(ctx context.Context, fn func(session.Record) error) erro
 		}
 		recs = recs[:0]
 		done := false
-		err := s.db.View(func(tx *bbolt.Tx) error {
+		err := s.view("iterate", func(tx *bbolt.Tx) error {
 			b := tx.Bucket(s.data)
 			if b == nil {
 				return errMissing(s.data)

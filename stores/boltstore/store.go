@@ -14,9 +14,17 @@
 // Errors name the file and say what went wrong: a full disk, a file or
 // directory that cannot be written, a file another process holds, a file that
 // is not a bbolt database. A failed commit leaves everything committed before
-// it intact. bbolt panics on some damaged pages; Open recovers such panics
-// and reports the file as damaged, and Options.Verify makes Open check every
-// page so that later reads do not meet one.
+// it intact.
+//
+// A damaged file never ends the process. bbolt trusts the file's pages: a
+// damaged one makes it panic, fault (SIGSEGV, SIGBUS) or loop. So Open checks
+// every page in use before bbolt maps the file (see CheckFile), and fails
+// with ErrDamaged, or moves the file aside (Options.OnDamage). Damage that
+// appears later, while the store runs, is met by a recover around every bbolt
+// call, with debug.SetPanicOnFault set on the calling goroutine so that a
+// fault in the mapped file becomes a panic too: the operation fails with an
+// error wrapping ErrDamaged, and a write in a shared transaction is retried
+// alone so that only the writes the damage touches fail.
 package boltstore
 
 import (
@@ -29,6 +37,7 @@ import (
 	"log/slog"
 	"math"
 	"os"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -74,13 +83,15 @@ type Options struct {
 	// is 0600.
 	FileMode os.FileMode
 
-	// Verify makes Open run bbolt's consistency check over every page, so a
-	// damaged file fails Open rather than making a later read panic (bbolt
-	// panics on some damaged pages). It reads the whole file; the default,
-	// false, reads only what opening needs. bbolt's check can itself fault
-	// on some damaged page contents, ending the process; to examine a file
-	// you do not trust, run `sessionctl check` (a process of its own) first.
+	// Verify makes Open also run bbolt's own consistency check after the
+	// check Open always makes (see Open), which adds what that one leaves
+	// out: pages neither in use nor free, and meta pages of which only one
+	// is valid. The default is false.
 	Verify bool
+
+	// OnDamage is what Open does with a damaged file. The default,
+	// DamageFail, makes Open fail.
+	OnDamage DamageAction
 
 	// NoCreate makes Open and New fail, naming the file, when the file or
 	// the store's data and expiry buckets do not exist, rather than create
@@ -108,6 +119,11 @@ const (
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
+// ErrDamaged is wrapped by the errors of Open and of operations that met a
+// damaged file: pages that do not form a valid bbolt file, or a fault or
+// panic inside bbolt while reading them.
+var ErrDamaged = errors.New("damaged file")
+
 // Store is a session.Store on a bbolt file. It is safe for concurrent use.
 type Store struct {
 	db    *bbolt.DB
@@ -119,6 +135,7 @@ type Store struct {
 	data, exp, users, userexp []byte
 
 	closed atomic.Bool
+	warned atomic.Bool // the damage of the file is logged
 
 	mu    sync.Mutex // guards queue and shut
 	queue []*op
@@ -137,10 +154,30 @@ type Store struct {
 	pruneDone     chan struct{}
 }
 
+// DamageAction is what Open does with a damaged file.
+type DamageAction uint8
+
+const (
+	// DamageFail makes Open fail with an error wrapping ErrDamaged.
+	DamageFail DamageAction = iota
+	// DamageReset moves the damaged file aside, renamed with
+	// ".damaged-<UTC time>" appended, logs both names, and opens a new empty
+	// file in its place: every session in it is lost, which suits sessions
+	// that are disposable. A file that does not look like a bbolt file at
+	// all (say, a path pointing at some other file) is never moved; Open
+	// fails instead.
+	DamageReset
+)
+
 // Open opens (creating if needed) the bbolt file at path and returns a Store
 // that owns it: Close closes the file. A file locked by another process makes
-// Open fail after Options.OpenTimeout; a file that is not a bbolt database or
-// is damaged makes it fail with an error naming the file.
+// Open fail after Options.OpenTimeout.
+//
+// Before bbolt maps the file, Open checks it as CheckFile does, holding the
+// file's lock: a damaged file makes Open fail with an error naming the file
+// and wrapping ErrDamaged, or, with Options.OnDamage set to DamageReset, is
+// moved aside. The check reads every page in use once, so it costs time in
+// proportion to the file's size (see BENCHMARKS.md).
 func Open(path string, opts Options) (st *Store, err error) {
 	if opts.NoCreate {
 		if _, err := os.Stat(path); err != nil {
@@ -163,8 +200,16 @@ func Open(path string, opts Options) (st *Store, err error) {
 	if mode == 0 {
 		mode = 0o600
 	}
-	// bbolt panics on some damaged pages while opening; keep the file handle
-	// so a recovered Open can release the file and its lock.
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	if err := prepare(path, bo.ReadOnly, bo.Timeout, opts.OnDamage, log); err != nil {
+		return nil, err
+	}
+	// Should bbolt still panic or fault while opening (the file changed
+	// since the check), keep the file handle so that the recovered Open can
+	// release the file and its lock.
 	var file *os.File
 	openFile := bo.OpenFile
 	if openFile == nil {
@@ -176,6 +221,7 @@ func Open(path string, opts Options) (st *Store, err error) {
 		return f, err
 	}
 	var db *bbolt.DB
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
 			if db != nil {
@@ -183,7 +229,7 @@ func Open(path string, opts Options) (st *Store, err error) {
 			} else if file != nil {
 				_ = file.Close()
 			}
-			st, err = nil, fmt.Errorf("bbolt: open %s: damaged file (%v): %w", path, r, berrors.ErrInvalid)
+			st, err = nil, fmt.Errorf("bbolt: open %s: %w (%s)", path, ErrDamaged, panicText(r))
 		}
 	}()
 	db, err = bbolt.Open(path, mode, &bo)
@@ -194,7 +240,7 @@ func Open(path string, opts Options) (st *Store, err error) {
 		err = db.View(check)
 		if err != nil {
 			_ = db.Close()
-			return nil, fmt.Errorf("bbolt: open %s: damaged file: %w", path, err)
+			return nil, fmt.Errorf("bbolt: open %s: %w: %w", path, ErrDamaged, err)
 		}
 	}
 	st, err = newStore(db, true, opts)
@@ -205,8 +251,52 @@ func Open(path string, opts Options) (st *Store, err error) {
 	return st, nil
 }
 
+// prepare checks the file at path, if there is one, before bbolt maps it,
+// holding the lock bbolt takes, and moves a damaged file aside when asked.
+func prepare(path string, readOnly bool, timeout time.Duration, action DamageAction, log *slog.Logger) error {
+	flag := os.O_RDWR
+	if readOnly {
+		flag = os.O_RDONLY
+	}
+	f, err := os.OpenFile(path, flag, 0)
+	if err != nil {
+		return nil // a missing file is created, and bbolt explains the rest
+	}
+	defer f.Close()
+	if err := lockFile(f, !readOnly, timeout); err != nil {
+		return openError(path, timeout, err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("bbolt: open %s: %w", path, err)
+	}
+	damage := checkFile(f, fi.Size())
+	switch {
+	case damage == nil:
+		return nil
+	case !errors.Is(damage, ErrDamaged):
+		return fmt.Errorf("bbolt: open %s: %w", path, damage)
+	case action != DamageReset || readOnly:
+		return fmt.Errorf("bbolt: open %s: %w", path, damage)
+	case !looksLikeBolt(f, fi.Size()):
+		return fmt.Errorf("bbolt: open %s: not moved aside, as it does not look like a bbolt file: %w", path, damage)
+	}
+	aside := path + ".damaged-" + time.Now().UTC().Format("20060102T150405.000Z")
+	if _, err := os.Lstat(aside); err == nil {
+		return fmt.Errorf("bbolt: open %s: %w; %s exists, not moving it aside", path, damage, aside)
+	}
+	if err := os.Rename(path, aside); err != nil {
+		return fmt.Errorf("bbolt: open %s: %w; moving it aside: %w", path, damage, err)
+	}
+	log.Error("bbolt: damaged file moved aside, starting with an empty one",
+		"file", path, "moved_to", aside, "damage", damage.Error())
+	return nil
+}
+
 // New returns a Store on db, which the caller opened and keeps owning: Close
-// stops the store's goroutines but leaves db open. It creates the store's
+// stops the store's goroutines but leaves db open. bbolt has mapped db's
+// file already, so New cannot check it as Open does: call CheckFile before
+// bbolt.Open on a file you do not trust. It creates the store's
 // buckets if they are missing, so db must be writable.
 func New(db *bbolt.DB, opts Options) (*Store, error) {
 	if db == nil {
@@ -243,7 +333,7 @@ func newStore(db *bbolt.DB, own bool, opts Options) (*Store, error) {
 	if opts.NoCreate {
 		// A file without the buckets is another application's, or the
 		// bucket prefix is wrong.
-		err := db.View(func(tx *bbolt.Tx) error {
+		err := s.view("open", func(tx *bbolt.Tx) error {
 			for _, name := range [][]byte{s.data, s.exp} {
 				if tx.Bucket(name) == nil {
 					return fmt.Errorf("bbolt: %s holds no sessions under bucket %q (another application's file, or a different bucket?): bucket %q is missing", s.path, prefix, name)
@@ -255,7 +345,7 @@ func newStore(db *bbolt.DB, own bool, opts Options) (*Store, error) {
 			return nil, err
 		}
 	}
-	err := db.Update(func(tx *bbolt.Tx) error {
+	err := s.update(context.Background(), "create buckets", func(tx *bbolt.Tx) error {
 		for _, name := range [][]byte{s.data, s.exp, s.users, s.userexp} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return fmt.Errorf("bucket %q: %w", name, err)
@@ -281,18 +371,26 @@ func newStore(db *bbolt.DB, own bool, opts Options) (*Store, error) {
 	return s, nil
 }
 
-// check runs bbolt's consistency check in tx and returns its first error.
-// It drains the channel: the checking goroutine reads tx's pages until it
-// ends, so tx must outlive it.
+// check runs bbolt's consistency check in tx and returns its first error,
+// with keys left out of it (they are session IDs). It drains the channel:
+// the checking goroutine reads tx's pages until it ends, so tx must outlive
+// it. bbolt checks in a goroutine of its own, where a fault would end the
+// process: only run it on a file that checkFile passed.
 func check(tx *bbolt.Tx) error {
 	var first error
-	for err := range tx.Check() {
+	for err := range tx.Check(bbolt.WithKVStringer(redacted{})) {
 		if first == nil {
 			first = err
 		}
 	}
 	return first
 }
+
+// redacted prints no key or value in bbolt's check messages.
+type redacted struct{}
+
+func (redacted) KeyToString([]byte) string   { return "…" }
+func (redacted) ValueToString([]byte) string { return "…" }
 
 // openError explains why bbolt.Open failed, naming the file.
 func openError(path string, timeout time.Duration, err error) error {
@@ -301,7 +399,7 @@ func openError(path string, timeout time.Duration, err error) error {
 		return fmt.Errorf("bbolt: open %s: file is locked by another process (waited %v): %w", path, timeout, err)
 	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrChecksum),
 		errors.Is(err, berrors.ErrVersionMismatch), errors.Is(err, berrors.ErrInvalidMapping):
-		return fmt.Errorf("bbolt: open %s: not a bbolt file or damaged: %w", path, err)
+		return fmt.Errorf("bbolt: open %s: not a bbolt file or damaged: %w: %w", path, ErrDamaged, err)
 	case errors.Is(err, syscall.EROFS), errors.Is(err, syscall.EPERM), errors.Is(err, syscall.EACCES):
 		return fmt.Errorf("bbolt: open %s: file or directory is not writable: %w", path, err)
 	case errors.Is(err, syscall.ENOSPC):
@@ -315,6 +413,8 @@ func (s *Store) fail(what string, err error) error {
 	switch {
 	case err == nil:
 		return nil
+	case errors.Is(err, ErrDamaged):
+		return err
 	case errors.Is(err, berrors.ErrDatabaseNotOpen), errors.Is(err, session.ErrClosed):
 		return session.ErrClosed
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
@@ -340,7 +440,9 @@ func (s *Store) check(ctx context.Context) error {
 
 // Load returns a copy of the data stored under id and its expiry. Missing,
 // expired and damaged records (checksum mismatch) are reported as not found.
-func (s *Store) Load(ctx context.Context, id string) ([]byte, time.Time, bool, error) {
+func (s *Store) Load(ctx context.Context, id string) (_ []byte, _ time.Time, _ bool, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer s.guard("load", &err)
 	if err := s.check(ctx); err != nil {
 		return nil, time.Time{}, false, err
 	}
@@ -424,7 +526,7 @@ func (s *Store) Ping(ctx context.Context) error {
 	if err := s.check(ctx); err != nil {
 		return err
 	}
-	return s.fail("ping", s.db.View(func(tx *bbolt.Tx) error {
+	return s.fail("ping", s.view("ping", func(tx *bbolt.Tx) error {
 		for _, name := range [][]byte{s.data, s.exp, s.users, s.userexp} {
 			if tx.Bucket(name) == nil {
 				return fmt.Errorf("bucket %q is missing", name)
@@ -454,11 +556,18 @@ func (s *Store) Close() error {
 	<-s.pruneDone
 	<-s.committerDone
 	if s.own {
-		if err := s.db.Close(); err != nil {
+		if err := s.closeDB(); err != nil {
 			return fmt.Errorf("bbolt %s: close: %w", s.path, err)
 		}
 	}
 	return nil
+}
+
+// closeDB closes the file, guarded: closing unmaps it.
+func (s *Store) closeDB() (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer s.guard("close", &err)
+	return s.db.Close()
 }
 
 // decode splits a stored record, reporting false when it is damaged.

@@ -13,13 +13,14 @@ import (
 )
 
 // params are the query parameters a bbolt URL takes; any other is refused.
-var params = []string{"bucket", "prune_interval", "prune_batch", "open_timeout", "verify", "mode"}
+var params = []string{"bucket", "prune_interval", "prune_batch", "open_timeout", "verify", "mode", "on_damage"}
 
 // URLForms describes, for help texts, the URLs OpenURL takes.
 const URLForms = `bbolt:///absolute/path/sessions.db[?param=value&…]
 bbolt://relative/path/sessions.db   (relative to the working directory)
     parameters: bucket (sessionkit), prune_interval (1m, or off), prune_batch (1000),
-    open_timeout (1s), verify (false), mode (0600); any other is an error`
+    open_timeout (1s), verify (false), mode (0600), on_damage (fail, or reset);
+    any other is an error`
 
 // OpenURL opens the file a bbolt URL names, as Open does: bbolt:///abs/path.db
 // is absolute, and bbolt://rel/path.db (or bbolt:rel/path.db) is relative to
@@ -32,6 +33,7 @@ bbolt://relative/path/sessions.db   (relative to the working directory)
 //	open_timeout    OpenTimeout, a duration or "off" to try once (default 1s)
 //	verify          Verify, a boolean (default false)
 //	mode            FileMode, octal (default 0600)
+//	on_damage       OnDamage: fail (DamageFail, the default) or reset (DamageReset)
 //
 // o is what any program may ask of a store it opens by URL (see
 // stores.Options); package stores calls OpenURL for the bbolt scheme. With
@@ -57,6 +59,16 @@ func OpenURL(ctx context.Context, rawURL string, o storeurl.Options) (*Store, er
 			p.Fail("mode", s, "an octal permission such as 0600")
 		}
 		opts.FileMode = os.FileMode(m)
+	}
+	if s, ok := p.Last("on_damage"); ok {
+		switch strings.ToLower(s) {
+		case "fail":
+			opts.OnDamage = DamageFail
+		case "reset":
+			opts.OnDamage = DamageReset
+		default:
+			p.Fail("on_damage", s, "fail or reset")
+		}
 	}
 	if err := p.Err(); err != nil {
 		return nil, err

@@ -59,7 +59,7 @@ func (s *Store) UserSessions(ctx context.Context, user string) ([]string, error)
 	}
 	prefix := append([]byte(user), 0)
 	var ids []string
-	err := s.db.View(func(tx *bbolt.Tx) error {
+	err := s.view("user sessions", func(tx *bbolt.Tx) error {
 		users, data := tx.Bucket(s.users), tx.Bucket(s.data)
 		if users == nil || data == nil {
 			return errMissing(s.users)

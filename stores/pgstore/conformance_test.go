@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/sessionkit/sessionkit/conformance"
 	"github.com/sessionkit/sessionkit/internal/pgtest"
 	"github.com/sessionkit/sessionkit/session"
@@ -35,8 +37,32 @@ func TestConformance(t *testing.T) {
 			t.Cleanup(func() { s.Close() })
 			return s
 		},
+		Stall: func(t *testing.T, st session.Store) func() {
+			return stall(t, pool, st.(*Store).names.table)
+		},
 		JSONOnly:          true,
 		UserKey:           "user_id",
 		ExpiryGranularity: time.Second,
 	})
+}
+
+// stall makes every statement on table wait, as on a server that stopped
+// answering, until the returned func is called: another connection holds
+// an ACCESS EXCLUSIVE lock on it, which even a SELECT waits for.
+func stall(t *testing.T, pool *pgxpool.Pool, table string) func() {
+	t.Helper()
+	ctx := context.WithoutCancel(t.Context())
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatalf("stall: %v", err)
+	}
+	if _, err := tx.Exec(ctx, `LOCK TABLE `+table+` IN ACCESS EXCLUSIVE MODE`); err != nil {
+		_ = tx.Rollback(ctx)
+		t.Fatalf("stall: %v", err)
+	}
+	return func() {
+		if err := tx.Rollback(ctx); err != nil {
+			t.Errorf("ending the stall: %v", err)
+		}
+	}
 }

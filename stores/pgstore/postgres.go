@@ -287,6 +287,9 @@ func (s *Store) wrap(op string, err error) error {
 		return fmt.Errorf("postgres: %s: %w: %w", op, session.ErrClosed, err)
 	}
 	// A *pgconn.PgError already reads "… (SQLSTATE xxxxx)".
+	if unavailable(err) {
+		return fmt.Errorf("postgres: %s: %w: %w", op, session.ErrUnavailable, err)
+	}
 	return fmt.Errorf("postgres: %s: %w", op, err)
 }
 

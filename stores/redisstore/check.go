@@ -69,6 +69,7 @@ func (s *Store) Check(ctx context.Context, report func(session.Finding)) error {
 	say(session.SeverityInfo, "keyspace: keys with prefix %q", s.prefix)
 	var live, noTTL int64
 	var oldest, newest time.Time
+	foreign := s.Foreign()
 	err := s.Iterate(ctx, func(rec session.Record) error {
 		if rec.ExpiresAt.IsZero() {
 			noTTL++
@@ -93,6 +94,9 @@ func (s *Store) Check(ctx context.Context, report func(session.Finding)) error {
 	}
 	if noTTL > 0 {
 		say(session.SeverityWarning, "%d session keys have no expiry and never end (written with TTL disabled?)", noTTL)
+	}
+	if n := s.Foreign() - foreign; n > 0 {
+		say(session.SeverityWarning, "%d keys under the prefix hold another type than a session (another application's data?); sessions read them as missing", n)
 	}
 	return nil
 }

@@ -41,10 +41,13 @@
 package redisstore
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -71,6 +74,24 @@ type Options struct {
 	// ScanCount is the COUNT hint passed to SCAN by Count and Iterate: how
 	// much of the keyspace one round trip examines. The default is 1000.
 	ScanCount int64
+
+	// NoUserIndex turns the per-user sets off. A set member costs about 90
+	// bytes of Redis memory per session (used_memory, TestMemoryPerSession:
+	// with a 480-byte session document a Go session takes 1.32x the memory
+	// of the same session written by Node with the sets, 1.13x without,
+	// the rest being sessionkit's metadata in the document), and a link
+	// round trip whenever a session is saved or touched. Without them,
+	// LinkUser and UnlinkUser do nothing and UserSessions (so the Manager's
+	// RevokeUser, UserSessions and Others) returns an error wrapping
+	// session.ErrUnsupported: "log out everywhere" then needs a scan of
+	// every session (sessionctl revoke --scan). The default is false: the
+	// sets are kept.
+	NoUserIndex bool
+
+	// Logger receives a warning when a key under Prefix holds another type
+	// than a string (another application's data on a shared Redis), at most
+	// once a minute and never with the key. The default is slog.Default().
+	Logger *slog.Logger
 }
 
 const (
@@ -88,7 +109,13 @@ type Store struct {
 	userPrefix string
 	match      string // SCAN pattern matching exactly the session keys.
 	scanCount  int64
+	noUsers    bool
 	closed     atomic.Bool
+	log        *slog.Logger
+	inflight   sync.WaitGroup // calls cut short by their context, see do
+
+	foreign     atomic.Int64 // keys of another type met, see Foreign
+	foreignLogs atomic.Int64 // unix seconds of the last warning about them
 }
 
 var (
@@ -105,9 +132,18 @@ var (
 // client, a *redis.ClusterClient or a *redis.Ring. New sends nothing to
 // Redis; call Ping to check the connection.
 //
-// Every method returns the context's error at once when the context is
-// already done. For a deadline or cancellation to also cut short a command
-// in flight, the client needs ContextTimeoutEnabled (Open sets it).
+// Every method returns the context's error as soon as the context ends, even
+// while Redis has not answered (a stalled server, a lost network): the
+// command is left to finish on its connection in the background. go-redis
+// itself never stops waiting on cancellation, and stops at a deadline only
+// with ContextTimeoutEnabled. With a client of your own, what bounds such a
+// left command is the client's ReadTimeout and WriteTimeout (go-redis's
+// defaults: 3 s), or with ContextTimeoutEnabled the context's deadline. That
+// option, which Open sets, frees the pool sooner from a stalled server but
+// costs a connection each time a deadline passes while a reply is awaited:
+// go-redis closes it and the next call dials anew (see BENCHMARKS.md).
+// Leaving a command costs a goroutine handoff when the context can end
+// (about 3 µs a call measured on loopback; nothing for context.Background).
 func New(client redis.UniversalClient, opts Options) (*Store, error) {
 	if client == nil {
 		return nil, errors.New("redis: nil client")
@@ -130,6 +166,8 @@ func New(client redis.UniversalClient, opts Options) (*Store, error) {
 		userPrefix: opts.UserPrefix,
 		match:      escapeGlob(opts.Prefix) + "*",
 		scanCount:  opts.ScanCount,
+		noUsers:    opts.NoUserIndex,
+		log:        cmp.Or(opts.Logger, slog.Default()),
 	}, nil
 }
 
@@ -142,9 +180,10 @@ func (s *Store) Prefix() string { return s.prefix }
 // Load returns the value of the session's key and its expiry, read with GET
 // and PEXPIRETIME pipelined in one round trip (a Lua script doing both is
 // one command but slower; see BENCHMARKS.md). A missing key, which includes
-// one Redis has expired, is found == false with a nil error. A key without
-// an expiry (written by another application with its TTL disabled) is
-// returned with a zero expiresAt.
+// one Redis has expired, is found == false with a nil error, and so is a key
+// of another type than a string (counted, see Foreign). A key without an
+// expiry (written by another application with its TTL disabled) is returned
+// with a zero expiresAt.
 func (s *Store) Load(ctx context.Context, id string) ([]byte, time.Time, bool, error) {
 	if err := s.check(ctx); err != nil {
 		return nil, time.Time{}, false, err
@@ -155,17 +194,39 @@ func (s *Store) Load(ctx context.Context, id string) ([]byte, time.Time, bool, e
 	pipe := s.client.Pipeline()
 	_ = pipe.Process(ctx, get)
 	_ = pipe.Process(ctx, exp)
-	_, _ = pipe.Exec(ctx) // a missing key's GET fails with redis.Nil; see below
-	data, err := get.Bytes()
-	if err == redis.Nil {
-		return nil, time.Time{}, false, nil
-	}
+	err := s.do(ctx, func() error {
+		_, _ = pipe.Exec(ctx) // a missing key's GET fails with redis.Nil; see record
+		return nil
+	})
 	if err != nil {
 		return nil, time.Time{}, false, s.wrap("load", err)
+	}
+	data, expiresAt, found, err := s.record(ctx, get, exp)
+	if err != nil {
+		return nil, time.Time{}, false, s.wrap("load", err)
+	}
+	return data, expiresAt, found, nil
+}
+
+// record reads the replies of a GET and a PEXPIRETIME of one key sent
+// together. A missing key, one gone between the two commands and one that
+// holds another type than a string (WRONGTYPE: not a session, though under
+// the prefix) are found == false with a nil error; the last is counted and
+// logged. A key without an expiry is found with a zero expiresAt.
+func (s *Store) record(ctx context.Context, get *redis.StringCmd, exp *redis.IntCmd) (data []byte, expiresAt time.Time, found bool, err error) {
+	data, err = get.Bytes()
+	switch {
+	case err == redis.Nil:
+		return nil, time.Time{}, false, nil
+	case wrongType(err):
+		s.foreignKey(ctx)
+		return nil, time.Time{}, false, nil
+	case err != nil:
+		return nil, time.Time{}, false, err
 	}
 	ms, err := exp.Result()
 	if err != nil {
-		return nil, time.Time{}, false, s.wrap("load", err)
+		return nil, time.Time{}, false, err
 	}
 	switch {
 	case ms == -2: // expired or deleted between the two commands
@@ -175,6 +236,32 @@ func (s *Store) Load(ctx context.Context, id string) ([]byte, time.Time, bool, e
 	}
 	return data, time.UnixMilli(ms), true, nil
 }
+
+// wrongType reports whether err is Redis's reply to a string command on a
+// key of another type.
+func wrongType(err error) bool {
+	var reply redis.Error
+	return errors.As(err, &reply) && strings.HasPrefix(reply.Error(), "WRONGTYPE")
+}
+
+// foreignKey counts a key of another type under the prefix and warns about
+// it, at most once a minute, without naming it.
+func (s *Store) foreignKey(ctx context.Context) {
+	n := s.foreign.Add(1)
+	now := time.Now().Unix()
+	last := s.foreignLogs.Load()
+	if now-last < 60 || !s.foreignLogs.CompareAndSwap(last, now) {
+		return
+	}
+	s.log.LogAttrs(ctx, slog.LevelWarn, "redis: a key under the session prefix holds another type than a string; treated as no session (another application's data on a shared Redis?)",
+		slog.String("prefix", s.prefix), slog.Int64("total", n))
+}
+
+// Foreign returns how many times since the store was made a key under the
+// prefix was found to hold another type than a string: Load treated it as
+// no session, Iterate skipped it. Compare it before and after an Iterate to
+// learn how many keys that pass skipped.
+func (s *Store) Foreign() int64 { return s.foreign.Load() }
 
 // Save writes data under the session's key with expiresAt as its expiry, in
 // one SET command. An expiresAt that is not in the future deletes the key,
@@ -188,7 +275,7 @@ func (s *Store) Save(ctx context.Context, id string, data []byte, expiresAt time
 	}
 	key := s.prefix + id
 	if !expiresAt.After(time.Now()) {
-		if err := s.client.Del(ctx, key).Err(); err != nil {
+		if err := s.do(ctx, func() error { return s.client.Del(ctx, key).Err() }); err != nil {
 			return s.wrap("save", err)
 		}
 		return nil
@@ -197,8 +284,7 @@ func (s *Store) Save(ctx context.Context, id string, data []byte, expiresAt time
 		data = []byte{} // go-redis would send nil as "", but say so.
 	}
 	cmd := redis.NewStatusCmd(ctx, "set", key, data, "pxat", expiresAt.UnixMilli())
-	_ = s.client.Process(ctx, cmd)
-	if err := cmd.Err(); err != nil {
+	if err := s.do(ctx, func() error { return s.client.Process(ctx, cmd) }); err != nil {
 		return s.wrap("save", err)
 	}
 	return nil
@@ -212,8 +298,7 @@ func (s *Store) Touch(ctx context.Context, id string, expiresAt time.Time) error
 		return err
 	}
 	cmd := redis.NewIntCmd(ctx, "pexpireat", s.prefix+id, expiresAt.UnixMilli())
-	_ = s.client.Process(ctx, cmd)
-	if err := cmd.Err(); err != nil {
+	if err := s.do(ctx, func() error { return s.client.Process(ctx, cmd) }); err != nil {
 		return s.wrap("touch", err)
 	}
 	return nil
@@ -224,7 +309,7 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 	if err := s.check(ctx); err != nil {
 		return err
 	}
-	if err := s.client.Del(ctx, s.prefix+id).Err(); err != nil {
+	if err := s.do(ctx, func() error { return s.client.Del(ctx, s.prefix+id).Err() }); err != nil {
 		return s.wrap("delete", err)
 	}
 	return nil
@@ -236,19 +321,19 @@ func (s *Store) Ping(ctx context.Context) error {
 	if err := s.check(ctx); err != nil {
 		return err
 	}
-	var err error
-	switch c := s.client.(type) {
-	case *redis.ClusterClient:
-		err = c.ForEachMaster(ctx, func(ctx context.Context, n *redis.Client) error {
-			return n.Ping(ctx).Err()
-		})
-	case *redis.Ring:
-		err = c.ForEachShard(ctx, func(ctx context.Context, n *redis.Client) error {
-			return n.Ping(ctx).Err()
-		})
-	default:
-		err = s.client.Ping(ctx).Err()
-	}
+	err := s.do(ctx, func() error {
+		switch c := s.client.(type) {
+		case *redis.ClusterClient:
+			return c.ForEachMaster(ctx, func(ctx context.Context, n *redis.Client) error {
+				return n.Ping(ctx).Err()
+			})
+		case *redis.Ring:
+			return c.ForEachShard(ctx, func(ctx context.Context, n *redis.Client) error {
+				return n.Ping(ctx).Err()
+			})
+		}
+		return s.client.Ping(ctx).Err()
+	})
 	if err != nil {
 		return s.wrap("ping", err)
 	}
@@ -257,23 +342,27 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close marks the store closed, after which every method returns an error
 // wrapping session.ErrClosed. It closes the client only when the store made
-// it (Open); a client passed to New stays open. Closing twice is not an
-// error.
+// it (Open), and then waits for the commands of calls cut short by their
+// context (see New), which closing the client ends; a client passed to New
+// stays open, and such commands end with its timeouts or its Close. Closing
+// twice is not an error.
 func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return nil
 	}
 	if s.owned {
-		if err := s.client.Close(); err != nil {
+		err := s.client.Close()
+		// Closing the client ended the replies they waited for.
+		s.inflight.Wait()
+		if err != nil {
 			return fmt.Errorf("redis: close: %w", err)
 		}
 	}
 	return nil
 }
 
-// check refuses work on a closed store or a finished context. go-redis
-// bounds socket I/O by the context only when ContextTimeoutEnabled is set
-// (Open sets it), so a context that is already done is caught here.
+// check refuses work on a closed store or a finished context, before any
+// command is queued.
 func (s *Store) check(ctx context.Context) error {
 	if s.closed.Load() {
 		return session.ErrClosed
@@ -298,7 +387,33 @@ func (s *Store) wrap(op string, err error) error {
 	if cc, ok := s.client.(*redis.ClusterClient); ok && topologyError(err) {
 		cc.ReloadState(context.Background())
 	}
+	if unavailable(err) {
+		return fmt.Errorf("redis: %s: %w: %w", op, session.ErrUnavailable, err)
+	}
 	return fmt.Errorf("redis: %s: %w", op, err)
+}
+
+// unavailable reports whether err means Redis cannot serve now but may soon:
+// the connection failed or broke (any error but a reply or the caller's
+// context), or Redis answered that it is loading its data, has no master,
+// has a slot without an owner, is a replica (READONLY, after a failover),
+// lacks the replicas min-replicas-to-write asks for, or is busy with a
+// script.
+func unavailable(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var reply redis.Error
+	if !errors.As(err, &reply) {
+		return true
+	}
+	msg := reply.Error()
+	for _, p := range []string{"LOADING", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN", "READONLY", "NOREPLICAS", "BUSY"} {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // topologyError reports whether err may come from a node that is down or a

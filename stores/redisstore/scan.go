@@ -3,15 +3,15 @@ package redisstore
 import (
 	"context"
 	"sync"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sessionkit/sessionkit/session"
 )
 
-// Count returns the number of session keys, by SCAN MATCH Prefix* over the
-// whole keyspace of every master (Cluster) or shard (Ring). Its cost is
+// Count returns the number of session keys, by SCAN MATCH Prefix* TYPE string
+// over the whole keyspace of every master (Cluster) or shard (Ring): keys of
+// another type under the prefix are not sessions and are not counted. Its cost is
 // O(all keys in the database), not O(sessions), in round trips of ScanCount
 // keys: use it for operators and metrics scraped now and then, never on a
 // request path. Keys Redis has logically expired are not counted. Like SCAN
@@ -32,7 +32,14 @@ func (s *Store) Count(ctx context.Context) (int64, error) {
 			if err := ctx.Err(); err != nil {
 				return 0, err
 			}
-			keys, next, err := c.Scan(ctx, cursor, s.match, s.scanCount).Result()
+			var (
+				keys []string
+				next uint64
+			)
+			err := s.do(ctx, func() (err error) {
+				keys, next, err = c.ScanType(ctx, cursor, s.match, s.scanCount, "string").Result()
+				return err
+			})
 			if err != nil {
 				return 0, s.wrap("count", err)
 			}
@@ -50,7 +57,8 @@ func (s *Store) Count(ctx context.Context) (int64, error) {
 // key).
 // Masters of a Cluster are visited one after another, so fn is never called
 // concurrently. A key that expires or is deleted between SCAN and GET is
-// skipped. A key without an expiry (written by another application with TTL
+// skipped, and so is a key of another type than a string (counted, see
+// Foreign). A key without an expiry (written by another application with TTL
 // disabled) is yielded with a zero ExpiresAt. As with SCAN, a key present for
 // the whole iteration is yielded at least once, and may rarely be yielded
 // twice if the keyspace is resized meanwhile. The cost is that of Count plus
@@ -81,7 +89,14 @@ func (s *Store) iterateNode(ctx context.Context, c redis.Cmdable, fn func(sessio
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		keys, next, err := c.Scan(ctx, cursor, s.match, s.scanCount).Result()
+		var (
+			keys []string
+			next uint64
+		)
+		err := s.do(ctx, func() (err error) {
+			keys, next, err = c.Scan(ctx, cursor, s.match, s.scanCount).Result()
+			return err
+		})
 		if err != nil {
 			return s.wrap("iterate", err)
 		}
@@ -96,25 +111,17 @@ func (s *Store) iterateNode(ctx context.Context, c redis.Cmdable, fn func(sessio
 			}
 			// Exec reports a vanished key's GET as redis.Nil; each command is
 			// checked below instead.
-			_, _ = pipe.Exec(ctx)
+			err := s.do(ctx, func() error { _, _ = pipe.Exec(ctx); return nil })
+			if err != nil {
+				return s.wrap("iterate", err)
+			}
 			for i, k := range keys {
-				data, err := gets[i].Bytes()
-				if err == redis.Nil {
-					continue
-				}
+				data, exp, found, err := s.record(ctx, gets[i], exps[i])
 				if err != nil {
 					return s.wrap("iterate", err)
 				}
-				ms, err := exps[i].Result()
-				if err != nil {
-					return s.wrap("iterate", err)
-				}
-				var exp time.Time
-				switch {
-				case ms == -2: // gone between the two commands
+				if !found {
 					continue
-				case ms >= 0:
-					exp = time.UnixMilli(ms)
 				}
 				if err := fn(session.Record{ID: k[len(s.prefix):], Data: data, ExpiresAt: exp}); err != nil {
 					return err

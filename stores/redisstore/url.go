@@ -22,8 +22,8 @@ redis+sentinel://[user:password@]sentinel1:port,sentinel2:port[,…][/db]?master
 rediss+sentinel://…                                             the master the Sentinels know as NAME;
                                                                 the URL's password is the Sentinels',
                                                                 the master's goes in password=
-    store parameters: prefix (sess:), user_prefix (sess-user:), scan_count (1000);
-    the others go to go-redis (dial_timeout, pool_size, db, …), which refuses unknown ones`
+    store parameters: prefix (sess:), user_prefix (sess-user:), scan_count (1000),
+    user_index (true; false keeps no per-user sets); the others go to go-redis (dial_timeout, pool_size, db, …), which refuses unknown ones`
 
 // Open connects to the Redis that rawURL names, checks it with Ping and
 // returns a Store that owns the client: Close closes it. The accepted forms:
@@ -60,12 +60,14 @@ rediss+sentinel://…                                             the master the
 //	prefix       Options.Prefix (default "sess:")
 //	user_prefix  Options.UserPrefix (default "sess-user:")
 //	scan_count   Options.ScanCount (default 1000)
+//	user_index   false sets Options.NoUserIndex (default true)
 //
 // They override opts. Open enables go-redis's ContextTimeoutEnabled, so a
-// context's deadline also bounds socket reads and writes. Errors never
-// contain a password, and keep go-redis's errors for errors.Is and errors.As.
+// context's deadline also ends the wait for a reply the store's caller no
+// longer waits for (see New). Errors never contain a password, and keep
+// go-redis's errors for errors.Is and errors.As.
 func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
-	rest, p, err := storeurl.Split("redis", rawURL, "prefix", "user_prefix", "scan_count")
+	rest, p, err := storeurl.Split("redis", rawURL, "prefix", "user_prefix", "scan_count", "user_index")
 	if err != nil {
 		return nil, redact.Error(err, rawURL)
 	}
@@ -75,6 +77,11 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 		var n int
 		p.Positive("scan_count", &n)
 		opts.ScanCount = int64(n)
+	}
+	if p.Has("user_index") {
+		index := true
+		p.Bool("user_index", &index)
+		opts.NoUserIndex = !index
 	}
 	if err := p.Err(); err != nil {
 		return nil, redact.Error(err, rawURL)

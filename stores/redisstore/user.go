@@ -3,9 +3,12 @@ package redisstore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/sessionkit/sessionkit/session"
 )
 
 // LinkUser adds id to the set UserPrefix + user and pushes the set's expiry
@@ -22,18 +25,21 @@ func (s *Store) LinkUser(ctx context.Context, user, id string, expiresAt time.Ti
 	if user == "" || id == "" {
 		return errors.New("redis: link user: empty user or session id")
 	}
-	if !expiresAt.After(time.Now()) {
+	if s.noUsers || !expiresAt.After(time.Now()) {
 		return nil
 	}
 	key := s.userPrefix + user
 	at := expiresAt.UnixMilli()
-	_, err := s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.SAdd(ctx, key, id)
-		// A set SADD just made has no expiry, which GT treats as infinite:
-		// NX gives it one, then GT only ever moves it later.
-		_ = p.Process(ctx, redis.NewIntCmd(ctx, "pexpireat", key, at, "nx"))
-		_ = p.Process(ctx, redis.NewIntCmd(ctx, "pexpireat", key, at, "gt"))
-		return nil
+	err := s.do(ctx, func() error {
+		_, err := s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			p.SAdd(ctx, key, id)
+			// A set SADD just made has no expiry, which GT treats as
+			// infinite: NX gives it one, then GT only ever moves it later.
+			_ = p.Process(ctx, redis.NewIntCmd(ctx, "pexpireat", key, at, "nx"))
+			_ = p.Process(ctx, redis.NewIntCmd(ctx, "pexpireat", key, at, "gt"))
+			return nil
+		})
+		return err
 	})
 	if err != nil {
 		return s.wrap("link user", err)
@@ -47,7 +53,10 @@ func (s *Store) UnlinkUser(ctx context.Context, user, id string) error {
 	if err := s.check(ctx); err != nil {
 		return err
 	}
-	if err := s.client.SRem(ctx, s.userPrefix+user, id).Err(); err != nil {
+	if s.noUsers {
+		return nil
+	}
+	if err := s.do(ctx, func() error { return s.client.SRem(ctx, s.userPrefix+user, id).Err() }); err != nil {
 		return s.wrap("unlink user", err)
 	}
 	return nil
@@ -61,6 +70,17 @@ func (s *Store) UserSessions(ctx context.Context, user string) ([]string, error)
 	if err := s.check(ctx); err != nil {
 		return nil, err
 	}
+	if s.noUsers {
+		return nil, fmt.Errorf("redis: the user index is off (NoUserIndex); find a user's sessions by reading every session (sessionctl revoke --scan): %w", session.ErrUnsupported)
+	}
+	var live []string
+	if err := s.do(ctx, func() (err error) { live, err = s.userSessions(ctx, user); return err }); err != nil {
+		return nil, err
+	}
+	return live, nil
+}
+
+func (s *Store) userSessions(ctx context.Context, user string) ([]string, error) {
 	key := s.userPrefix + user
 	ids, err := s.client.SMembers(ctx, key).Result()
 	if err != nil {
