@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,8 +20,11 @@ import (
 	"github.com/sessionkit/sessionkit/stores/mysqlstore"
 )
 
-// mysqlNodeModules lists the packages mysql-node/server.js loads.
-var mysqlNodeModules = []string{"express", "express-session", "express-mysql-session", "mysql2"}
+// mysqlNodeModules lists the packages mysql-node/server.js loads from its
+// own node_modules; express and express-session come from the package set
+// of this run (nodePackages), so the second run checks express-mysql-session
+// with the current express-session.
+var mysqlNodeModules = []string{"express-mysql-session", "mysql2"}
 
 // launchMySQLNode starts mysql-node/server.js with env added to the
 // environment, without waiting for it. The process is killed when the test
@@ -36,16 +40,25 @@ func launchMySQLNode(t testing.TB, env map[string]string) *pendingNode {
 			unavailable(t, "interop/mysql-node/node_modules lacks "+m, "run scripts/test (it runs npm ci in interop/mysql-node)")
 		}
 	}
+	for _, m := range []string{"express", "express-session"} {
+		if _, err := os.Stat(filepath.Join(nodePackages(), "node_modules", m, "package.json")); err != nil {
+			unavailable(t, "interop/"+nodePackages()+"/node_modules lacks "+m, "run scripts/test (it runs npm ci in interop/"+nodePackages()+")")
+		}
+	}
+	pkgs, err := filepath.Abs(nodePackages())
+	if err != nil {
+		t.Fatal(err)
+	}
 	out := &syncBuffer{}
 	pw := &portWriter{out: out, ready: make(chan string, 1)}
 	cmd := exec.Command(node, "server.js")
 	cmd.Dir = "mysql-node"
 	cmd.Env = os.Environ()
 	for _, k := range []string{"PORT", "MYSQL_URL", "MYSQL_TABLE", "MYSQL_TIME_ZONE", "CREATE_TABLE",
-		"SECRETS", "COOKIE_MAX_AGE", "DISABLE_TOUCH", "NODE_ENV", "DEBUG"} {
+		"SECRETS", "COOKIE_MAX_AGE", "DISABLE_TOUCH", "NODE_ENV", "DEBUG", "NODE_PACKAGES"} {
 		cmd.Env = append(cmd.Env, k+"=")
 	}
-	cmd.Env = append(cmd.Env, "PORT=0")
+	cmd.Env = append(cmd.Env, "PORT=0", "NODE_PACKAGES="+pkgs)
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
@@ -60,7 +73,7 @@ func launchMySQLNode(t testing.TB, env map[string]string) *pendingNode {
 		_ = cmd.Process.Kill()
 		<-p.done
 		if t.Failed() {
-			t.Logf("node mysql-node/server.js output:\n%s", out.String())
+			t.Logf("node mysql-node/server.js (express-session of interop/%s) output:\n%s", nodePackages(), out.String())
 		}
 	})
 	return p
@@ -498,4 +511,25 @@ func TestMySQLRevokeUser(t *testing.T) {
 	e.openOptions(t, mysqlstore.Options{UserKey: "userId"})
 	srv, m := goAppManager(t, session.Config{Store: e.store, IdleTimeout: time.Hour, UserKey: "userId"}, secretNew)
 	revokeScenario(t, node, srv.URL, m, true)
+}
+
+// TestMySQLNodePackageVersions checks that mysql-node/server.js runs
+// express-mysql-session 3 with the express-session of this run's package
+// set.
+func TestMySQLNodePackageVersions(t *testing.T) {
+	e := newMySQLEnv(t, "")
+	e.open(t, true)
+	app := e.node(t, time.Hour, false, nil).wait()
+	r := newBrowser(t).must(200, "GET", app.URL+"/debug/versions", nil)
+	var got map[string]string
+	if err := json.Unmarshal(r.Body, &got); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("interop/mysql-node with interop/%s: %v", nodePackages(), got)
+	want := map[string]string{"express-session": wantVersions[nodePackages()]["express-session"], "express-mysql-session": "3."}
+	for name, prefix := range want {
+		if !strings.HasPrefix(got[name], prefix) {
+			t.Errorf("loads %s %s, want %s*", name, got[name], prefix)
+		}
+	}
 }

@@ -17,11 +17,25 @@
 //   COOKIE_MAX_AGE  cookie maxAge in milliseconds (default one day).
 //   DISABLE_TOUCH   "1" sets the store's disableTouch, so that reading a
 //                   session does not push its expiry out.
+//   NODE_PACKAGES   directory whose node_modules express and express-session
+//                   are loaded from (default: this one's); the tests also run
+//                   with ../node-current, the current majors. The MySQL store
+//                   and its driver always come from this directory: the store
+//                   is handed the session module rather than loading it.
+//
+// The cookie is secure: false, as interop/node/server.js sets it by default
+// and as apps write it in development.
 //
 // It never listens on anything but 127.0.0.1.
 
-const express = require('express');
-const session = require('express-session');
+const path = require('node:path');
+const { createRequire } = require('node:module');
+
+// load requires an npm package from NODE_PACKAGES's node_modules.
+const load = createRequire(path.join(path.resolve(process.env.NODE_PACKAGES || __dirname), 'package.json'));
+
+const express = load('express');
+const session = load('express-session');
 const mysql = require('mysql2');
 const MySQLStore = require('express-mysql-session')(session);
 
@@ -86,7 +100,7 @@ async function main() {
     store,
     resave: false,
     saveUninitialized: false,
-    cookie: { maxAge, httpOnly: true, sameSite: 'lax', path: '/' },
+    cookie: { maxAge, httpOnly: true, secure: false, sameSite: 'lax', path: '/' },
   }));
 
   // The same routes, values and key order as interop/node/server.js.
@@ -135,6 +149,16 @@ async function main() {
     req.session.destroy((err) => {
       if (err) return next(err);
       res.json({ ok: true });
+    });
+  });
+
+  // GET /debug/versions answers the versions of the packages loaded.
+  app.get('/debug/versions', (req, res) => {
+    const version = (req, name) => req(name + '/package.json').version;
+    res.json({
+      'express-session': version(load, 'express-session'),
+      'express-mysql-session': version(require, 'express-mysql-session'),
+      mysql2: version(require, 'mysql2'),
     });
   });
 
