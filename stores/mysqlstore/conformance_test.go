@@ -2,6 +2,7 @@ package mysqlstore
 
 import (
 	"context"
+	"database/sql"
 	"testing"
 	"time"
 
@@ -36,8 +37,33 @@ func TestConformance(t *testing.T) {
 			t.Cleanup(func() { s.Close() })
 			return s
 		},
+		Stall: func(t *testing.T, st session.Store) func() {
+			return stall(t, db, st.(*Store).Table())
+		},
 		JSONOnly:          true,
 		UserKey:           "user_id",
 		ExpiryGranularity: time.Second,
 	})
+}
+
+// stall makes every statement on table wait, as on a server that stopped
+// answering, until the returned func is called: another connection holds
+// the table's write lock, which even a SELECT waits for.
+func stall(t *testing.T, db *sql.DB, table string) func() {
+	t.Helper()
+	ctx := context.WithoutCancel(t.Context())
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatalf("stall: %v", err)
+	}
+	if _, err := conn.ExecContext(ctx, "LOCK TABLES "+table+" WRITE"); err != nil {
+		conn.Close()
+		t.Fatalf("stall: %v", err)
+	}
+	return func() {
+		if _, err := conn.ExecContext(ctx, "UNLOCK TABLES"); err != nil {
+			t.Errorf("ending the stall: %v", err)
+		}
+		conn.Close()
+	}
 }
