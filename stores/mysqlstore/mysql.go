@@ -345,6 +345,9 @@ func (s *Store) wrap(op string, err error) error {
 		return fmt.Errorf("mysql: %s: %w: %w", op, session.ErrClosed, err)
 	}
 	// A *mysql.MySQLError already reads "Error 1146 (42S02): …".
+	if unavailable(err) {
+		return fmt.Errorf("mysql: %s: %w: %w", op, session.ErrUnavailable, err)
+	}
 	return fmt.Errorf("mysql: %s: %w", op, err)
 }
 
