@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/sessionkit/sessionkit/codecs/jsoncodec"
@@ -116,5 +117,38 @@ func TestManagerKeepsNodeFieldsAndSurvivesCorruptRows(t *testing.T) {
 		if err := e.db.QueryRow("SELECT data FROM "+s.Table()+" WHERE session_id = ?", id).Scan(&got); err != nil || got != doc {
 			t.Errorf("%s: an unmodified session was rewritten: %q, %v", id, got, err)
 		}
+	}
+}
+
+// TestManagerUnstorableIDs opens sessions whose (validly signed) IDs hold
+// NUL, invalid UTF-8 or a trailing space, on the table New creates and on
+// express-mysql-session's: each is a new session, not a store failure.
+func TestManagerUnstorableIDs(t *testing.T) {
+	for _, node := range []bool{false, true} {
+		t.Run(map[bool]string{false: "go-table", true: "node-table"}[node], func(t *testing.T) {
+			e := newEnv(t)
+			if node {
+				e.exec(t, nodeSchema(e.table))
+			}
+			s := e.store(t, Options{})
+			m := newManager(t, s)
+			ctx := t.Context()
+			for _, id := range []string{"a\x00b", "\xff\xfe", "ok\xc3", "trailing ", strings.Repeat("x", 300)} {
+				ss := m.Open(ctx, id)
+				if _, err := session.Get[string](ss, "user_id"); !errors.Is(err, session.ErrNotFound) {
+					t.Errorf("%q: Get = %v; want not found", id, err)
+				}
+				if isNew, err := ss.IsNew(); err != nil || !isNew {
+					t.Errorf("%q: IsNew = %v, %v; want a new session", id, isNew, err)
+				}
+				if err := ss.Put("n", 1); err != nil {
+					t.Fatal(err)
+				}
+				res, err := m.Commit(ctx, ss)
+				if err != nil || res.ID == id {
+					t.Errorf("%q: Commit = %+v, %v; want a fresh ID", id, res, err)
+				}
+			}
+		})
 	}
 }

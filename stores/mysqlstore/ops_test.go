@@ -187,6 +187,9 @@ func TestNodeTable(t *testing.T) {
 	if got, _, found, _ := s.Load(ctx, "ab"); !found || string(got) != `{"who":"ab"}` {
 		t.Errorf("the row of \"ab\" after writes to \"ab \": %s, %v", got, found)
 	}
+	if err := s.Save(ctx, "a\xffb", []byte(`{}`), hour()); !errors.Is(err, session.ErrUnsupported) {
+		t.Errorf("Save of an ID that is not UTF-8 into a varchar column = %v, want ErrUnsupported", err)
+	}
 	long := strings.Repeat("é", 128)
 	if err := s.Save(ctx, long, []byte(`{}`), hour()); err != nil {
 		t.Errorf("Save of a 128-character ID: %v", err)

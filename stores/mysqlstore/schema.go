@@ -104,6 +104,11 @@ func (c columns) fitsID(id string) bool {
 	if c.idPads && strings.HasSuffix(id, " ") {
 		return false
 	}
+	if !c.idBytes && !utf8.ValidString(id) {
+		// A character column holds no such ID; a lenient sql_mode
+		// would store a mangled one.
+		return false
+	}
 	if c.idMax <= 0 {
 		return true
 	}
@@ -118,11 +123,14 @@ func (c columns) idLimit() string {
 	if c.idBytes {
 		unit = "bytes"
 	}
-	pad := ""
-	if c.idPads {
-		pad = ", no trailing space: its collation ignores them"
+	extra := ""
+	if !c.idBytes {
+		extra = ", valid UTF-8"
 	}
-	return fmt.Sprintf("at most %d %s%s", c.idMax, unit, pad)
+	if c.idPads {
+		extra += ", no trailing space: its collation ignores them"
+	}
+	return fmt.Sprintf("at most %d %s%s", c.idMax, unit, extra)
 }
 
 // padding reports whether a collation ignores trailing spaces. MySQL 8's
