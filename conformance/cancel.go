@@ -84,6 +84,22 @@ func (s *suite) probes() []probe {
 		{"user-sessions", "UserSessions", func(ctx context.Context, st session.Store) error {
 			return with(st, func(ui session.UserIndex) error { _, err := ui.UserSessions(ctx, "u"); return err })
 		}, nil},
+		{"load-version", "LoadVersion", func(ctx context.Context, st session.Store) error {
+			return with(st, func(c session.ConditionalStore) error { _, _, _, _, err := c.LoadVersion(ctx, "a"); return err })
+		}, nil},
+		{"insert", "Insert", func(ctx context.Context, st session.Store) error {
+			return with(st, func(c session.ConditionalStore) error {
+				_, err := c.Insert(ctx, "fresh", s.data("new"), later())
+				return err
+			})
+		}, func(t *testing.T, st session.Store) {
+			s.wantMissing(t, st, "fresh", "after an Insert refused for its cancelled context (the contract: such a call changes nothing)")
+		}},
+		{"replace", "Replace", func(ctx context.Context, st session.Store) error {
+			return with(st, func(c session.ConditionalStore) error {
+				return c.Replace(ctx, "a", s.data("changed"), later(), []byte("not-a-version"))
+			})
+		}, stillThere},
 		{"ping", "Ping", func(ctx context.Context, st session.Store) error {
 			return with(st, func(p session.Pinger) error { return p.Ping(ctx) })
 		}, nil},

@@ -67,6 +67,7 @@ func Run(t *testing.T, h Harness) {
 		})
 	}
 	s.runManager(t)
+	s.runConditional(t)
 }
 
 // runCase runs one case, turning a panic (in the store or in the suite)
@@ -155,6 +156,7 @@ func (s *suite) names() map[string]bool {
 		add(a.name, a.cases)
 	}
 	add("manager", s.managerCases())
+	s.conditionalNames(all)
 	return all
 }
 

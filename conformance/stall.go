@@ -116,6 +116,8 @@ func lacks(st session.Store, method string) bool {
 		_, ok = st.(session.UserIndex)
 	case "Ping":
 		_, ok = st.(session.Pinger)
+	case "LoadVersion", "Insert", "Replace":
+		_, ok = st.(session.ConditionalStore)
 	default:
 		ok = true
 	}

@@ -53,7 +53,11 @@ type Config struct {
 	Secrets []string
 
 	// ErrorHandler writes the response when the session cannot be
-	// committed (the store failed, or a value could not be encoded). It
+	// committed (the store failed, a value could not be encoded, or the
+	// record kept changing through every retry: session.ErrConflict). A
+	// session that another request ended while this one ran
+	// (session.ErrEnded) is not a failure: the changes are dropped, the
+	// cookie is left alone and the handler's response is sent. It
 	// replaces the handler's response, which is discarded; the headers the
 	// handler set are removed before it is called. The default answers 503
 	// Service Unavailable when the store was unreachable or the request's

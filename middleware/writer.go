@@ -137,6 +137,14 @@ func (s *state) commitTo(h http.Header) error {
 	}
 	m := s.mw
 	res, err := m.mgr.Commit(s.Context, sess)
+	if errors.Is(err, session.ErrEnded) {
+		// Another request ended the session (logout, revoke, renew) while
+		// this one ran: nothing was saved, and the cookie and token are
+		// left alone, since that request already answered for them and a
+		// newer login may have set new ones. The handler's response is
+		// sent as written.
+		err = nil
+	}
 	if err != nil {
 		return err
 	}

@@ -67,18 +67,25 @@
 //   - Changes merge per top-level key: two requests that put different keys
 //     both keep their change. For the same key the later commit wins. A
 //     commit that finds the record changed since its load reloads it and
-//     re-applies its own changes, a bounded number of times, after which it
-//     fails with an error wrapping [ErrConflict].
+//     re-applies its own changes (the keys it put or deleted, flashes it
+//     added or consumed, [Session.SetIdleTimeout], a Renew), up to
+//     [Config].ConflictRetries times, after which it fails with an error
+//     wrapping [ErrConflict].
+//   - [Update] changes one key atomically, for counters and carts: its
+//     function runs again on the fresh value when a retry is needed, so n
+//     concurrent increments add exactly n.
 //   - An ended session stays ended: a session that was destroyed, renewed
 //     away, revoked or expired while a request held it is never re-created by
-//     that request's commit. The commit writes nothing and leaves the cookie
-//     alone (a parallel request may just have set a newer one). Only a new
-//     session is ever inserted.
+//     that request's commit. The commit writes nothing, drops the changes,
+//     leaves the cookie alone (a parallel request may just have set a newer
+//     one) and returns [ErrEnded], which the middleware treats as an outcome,
+//     not a failure. Only a new session is ever inserted.
 //   - The read path costs what it did: an unmodified request makes one
-//     round trip and writes nothing.
+//     round trip and writes nothing. A conflict costs one load and one write
+//     per retry.
 //
 // A store without ConditionalStore gets plain saves: the last commit writes
-// the whole session. Store authors: see ConditionalStore for the contract,
+// the whole session, and Update is Get, fn, Put. Store authors: see ConditionalStore for the contract,
 // which any token works for (a row version, a compare-and-set), and which
 // needs no change to a schema a Node application shares.
 //

@@ -24,8 +24,16 @@ var (
 	// ErrClosed reports use of a closed store.
 	ErrClosed = errors.New("session: store closed")
 	// ErrConflict reports a conditional save against a record that another
-	// writer changed after it was loaded (see ConditionalStore).
+	// writer changed after it was loaded (see ConditionalStore). From
+	// Manager.Commit it means the record kept changing under this request
+	// through every retry (Config.ConflictRetries); nothing was written.
 	ErrConflict = errors.New("session: record changed since it was loaded")
+	// ErrEnded reports a commit that wrote nothing because another request
+	// (or another application) ended the session after this request loaded
+	// it: it was destroyed, revoked, renewed away or expired. The request's
+	// changes are dropped and no cookie is set; the middleware treats it as
+	// an outcome, not a failure, and sends the handler's response.
+	ErrEnded = errors.New("session: ended by another request; changes not saved")
 	// ErrUnavailable reports a store that cannot serve now but may soon: its
 	// server is shutting down, starting up, loading its data or failing
 	// over, or the connection to it broke. Stores wrap it beside their

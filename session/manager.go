@@ -47,6 +47,14 @@ type Config struct {
 	// record (express-session keeps them there) and used by the middleware.
 	Cookie CookieOptions
 
+	// ConflictRetries bounds how many times Commit reloads and re-applies a
+	// request's changes when another writer changed the record first (see
+	// ConditionalStore); each retry costs one load and one write. With n
+	// requests of one session committing at once, a request can lose at most
+	// n-1 times. The default is DefaultConflictRetries (32); a negative
+	// value never retries.
+	ConflictRetries int
+
 	// Logger receives store failures and late changes, with hashed IDs and
 	// never session data. The default is slog.Default().
 	Logger *slog.Logger
@@ -117,6 +125,8 @@ type Manager struct {
 	iter    Iterator
 	users   UserIndex
 	pinger  Pinger
+	// cond is the store's conditional save, nil when it has none.
+	cond ConditionalStore
 	// linked remembers recent user links, so that reads of a session
 	// another application wrote do not link it again (see linkForeign).
 	linked linkMemo
@@ -160,6 +170,9 @@ func New(cfg Config) (*Manager, error) {
 	if cfg.IDHashKey != nil && len(cfg.IDHashKey) < MinIDHashKeyLen {
 		return nil, fmt.Errorf("session: Config.IDHashKey is %d bytes; it needs at least %d random bytes", len(cfg.IDHashKey), MinIDHashKeyLen)
 	}
+	if cfg.ConflictRetries == 0 {
+		cfg.ConflictRetries = DefaultConflictRetries
+	}
 	cfg.IDHashKey = bytes.Clone(cfg.IDHashKey)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -180,6 +193,7 @@ func New(cfg Config) (*Manager, error) {
 		return nil, fmt.Errorf("session: Config.UserKey is %q but the store finds users under %q; set both to the same key", cfg.UserKey, uk.UserKey())
 	}
 	m.pinger, _ = cfg.Store.(Pinger)
+	m.cond, _ = cfg.Store.(ConditionalStore)
 	return m, nil
 }
 
@@ -329,6 +343,16 @@ func (m *Manager) loadKey(ctx context.Context, id string) ([]byte, time.Time, bo
 		return nil, time.Time{}, false, fmt.Errorf("session: load: %w", err)
 	}
 	return data, exp, found, nil
+}
+
+// loadForRequest loads a request's record, with its version when the store
+// is conditional: still one round trip.
+func (m *Manager) loadForRequest(ctx context.Context, id string) ([]byte, time.Time, []byte, bool, error) {
+	if m.cond != nil {
+		return m.loadVersion(ctx, id)
+	}
+	data, exp, found, err := m.load(ctx, id)
+	return data, exp, nil, found, err
 }
 
 func (m *Manager) save(ctx context.Context, id string, data []byte, exp time.Time) error {

@@ -37,6 +37,13 @@ const (
 	EventLateChange Event = "late_change"
 	// EventPruned: expired sessions were removed; see Metrics.Pruned.
 	EventPruned Event = "pruned"
+	// EventEnded: a commit wrote nothing because the session had been
+	// ended by another request since it was loaded (see ErrEnded).
+	EventEnded Event = "ended_before_commit"
+	// EventConflict: a conditional save found the record changed by
+	// another writer; the Manager reloaded it, re-applied the request's
+	// changes and tried again.
+	EventConflict Event = "conflict"
 )
 
 // Metrics receives the Manager's measurements. Implementations must be safe

@@ -49,6 +49,15 @@ type Session struct {
 	destroyed bool
 
 	committed bool
+
+	// The write model (write.go). version is the store's token for the
+	// loaded record (ConditionalStore). updates holds, per key, the Update
+	// functions to run again on a fresh record after a conflict; a key the
+	// request last Put or Deleted has none (its value is the request's own).
+	// idle is the lifetime SetIdleTimeout gave.
+	version []byte
+	updates map[string][]updateFn
+	idle    *int64
 }
 
 // CookieAction tells the middleware what to do with the cookie after a
@@ -102,7 +111,8 @@ func (s *Session) SetIdleTimeout(d time.Duration) error {
 	}
 	ms := d.Milliseconds()
 	s.state.Cookie.OriginalMaxAge = &ms
-	s.markDirty("cookie")
+	s.idle = &ms
+	s.markDirty(lifetimeKey)
 	return nil
 }
 
@@ -112,7 +122,7 @@ func (s *Session) ensureLoaded() error {
 		return s.loadErr
 	}
 	s.loaded = true
-	data, exp, found, err := s.m.load(s.ctx, s.id)
+	data, exp, ver, found, err := s.m.loadForRequest(s.ctx, s.id)
 	if err != nil {
 		s.loadErr = err
 		return err
@@ -122,7 +132,7 @@ func (s *Session) ensureLoaded() error {
 			st := &s.state
 			now := s.m.cfg.now()
 			if st.Deadline.IsZero() || now.Before(st.Deadline) {
-				s.storedExp, s.fromRecord, s.loadedAt = exp, true, now
+				s.storedExp, s.fromRecord, s.loadedAt, s.version = exp, true, now, ver
 				s.userAtLoad = userOf(st.Values, s.m.cfg.UserKey)
 				if st.Created.IsZero() && s.userAtLoad != "" && s.m.users != nil {
 					// Written by another application, which kept no
@@ -223,6 +233,7 @@ func (s *Session) Put(key string, value any) error {
 	}
 	s.state.Values[key] = value
 	s.markDirty(key)
+	delete(s.updates, key)
 	return nil
 }
 
@@ -238,6 +249,7 @@ func (s *Session) Delete(key string) error {
 	}
 	delete(s.state.Values, key)
 	s.markDirty(key)
+	delete(s.updates, key)
 	return nil
 }
 
@@ -272,6 +284,7 @@ func (s *Session) Clear() error {
 	for k := range s.state.Values {
 		delete(s.state.Values, k)
 		s.markDirty(k)
+		delete(s.updates, k)
 	}
 	return nil
 }
@@ -319,7 +332,7 @@ func (s *Session) Destroy() error {
 	s.rotate()
 	s.destroyed = true
 	s.renew = false
-	s.dirty = nil
+	s.dirty, s.updates, s.idle, s.version = nil, nil, nil, nil
 	s.state, s.fromRecord = State{}, false
 	return nil
 }
@@ -390,6 +403,16 @@ func userOf(values map[string]any, key string) string {
 // be loaded is never written over; when a change to it was attempted, Commit
 // returns the load's error, so the request fails even if its handler ignored
 // the error of Put.
+//
+// When the store implements ConditionalStore, a loaded session is saved only
+// over the record it loaded: if another request changed the record since,
+// Commit reloads it, applies this request's own changes on top (the keys it
+// put or deleted, its Update functions run again, its lifetime) and tries
+// again, up to Config.ConflictRetries times, then returns an error wrapping
+// ErrConflict. If the record is gone (destroyed, revoked, renewed away,
+// expired), Commit writes nothing, drops the changes and returns ErrEnded
+// with CookieKeep: the response that ended the session already told the
+// browser.
 func (m *Manager) Commit(ctx context.Context, s *Session) (CommitResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -412,7 +435,7 @@ func (m *Manager) Commit(ctx context.Context, s *Session) (CommitResult, error) 
 	switch {
 	case len(s.dirty) > 0 || s.renew:
 		var err error
-		if res, err = m.saveSession(ctx, s, m.cfg.now(), user); err != nil {
+		if res, err = m.saveSession(ctx, s, m.cfg.now()); err != nil {
 			return CommitResult{}, err
 		}
 	case !s.isNew:
@@ -439,51 +462,26 @@ func (m *Manager) Commit(ctx context.Context, s *Session) (CommitResult, error) 
 	return res, nil
 }
 
-func (m *Manager) saveSession(ctx context.Context, s *Session, now time.Time, user string) (CommitResult, error) {
-	st := &s.state
-	if st.Values == nil {
-		st.Values = map[string]any{}
+// saveSession writes a modified session: through the ConditionalStore when
+// the store has it, else with a plain Save (the last writer wins).
+func (m *Manager) saveSession(ctx context.Context, s *Session, now time.Time) (CommitResult, error) {
+	if m.cond != nil {
+		return m.saveConditional(ctx, s, now)
 	}
-	created := st.Created.IsZero()
-	if created {
-		st.Created = now
+	data, exp, browser, ok, err := m.prepare(s, now)
+	if err != nil {
+		return CommitResult{}, err
 	}
-	if st.Deadline.IsZero() && m.cfg.AbsoluteTimeout > 0 {
-		st.Deadline = now.Add(m.cfg.AbsoluteTimeout)
-	}
-	exp := m.expiry(now, st)
-	if !exp.After(now) {
+	if !ok {
 		// Already past its deadline: nothing to save; end it.
 		s.oldID = s.storedID()
 		return CommitResult{}, nil
-	}
-	browser := s.browserSession()
-	idle := m.idleFor(st)
-	if idle < 0 {
-		idle = exp.Sub(now)
-	}
-	m.fillCookie(&st.Cookie, browser, idle, exp)
-	data, err := m.codec.Encode(st)
-	if err != nil {
-		return CommitResult{}, fmt.Errorf("session: encode: %w", err)
 	}
 	id := s.currentID()
 	if err := m.save(ctx, id, data, exp); err != nil {
 		return CommitResult{}, err
 	}
-	if s.isNew && s.oldID == "" {
-		m.metrics.SessionEvent(EventCreated, 1)
-	}
-	if m.users != nil {
-		if user != "" {
-			m.link(ctx, user, id, exp)
-		}
-		if s.userAtLoad != "" && s.userAtLoad != user && s.oldID == "" {
-			m.unlink(ctx, s.userAtLoad, id)
-		}
-	}
-	s.isNew, s.storedExp, s.dirty, s.renew, s.fromRecord = false, exp, nil, false, true
-	return CommitResult{Cookie: CookieSet, ID: id, ExpiresAt: exp, BrowserSession: browser}, nil
+	return m.saved(ctx, s, id, exp, browser), nil
 }
 
 // storedID is the ID of the record backing s, if any.

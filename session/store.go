@@ -173,25 +173,57 @@ type CodecChecker interface {
 // ConditionalStore is implemented by stores that can save against what Load
 // returned, so that concurrent requests of one session merge their changes
 // instead of overwriting each other, and an ended session is never written
-// again. The Manager uses it in place of Load and Save when it is present.
+// again. The Manager discovers it once, in New, and then uses LoadVersion in
+// place of Load, Insert for a new session and Replace for a loaded one; a
+// store without it is saved with plain Saves (the last writer wins, and a
+// request in flight can write back a session that was destroyed or revoked).
+// Each method costs one round trip, like the call it replaces, and the
+// conformance suite checks all of it (conformance/conditional/…).
 //
 // LoadVersion is Load that also returns an opaque token naming the state of
-// the record it read (a row version, a counter, the data itself). It must
-// cost what Load costs: one round trip.
+// the record it read: a row version, a counter, a hash of the data or the
+// data itself. Two tokens equal byte for byte must name the same state. The
+// caller never changes the token (it may share memory with data) and passes
+// it back to Replace unchanged. It must cost what Load costs: one round
+// trip. A missing record returns found == false and a nil token.
 //
-// Insert writes a new record under id only when no live record has that id.
-// It reports inserted == false, with a nil error, when one exists.
+// Insert writes a new record under id only when no live record has that id;
+// an expired record not yet removed counts as absent and is overwritten. It
+// reports inserted == false, with a nil error, when a live one exists, and
+// then writes nothing.
 //
 // Replace writes data and expiresAt over the live record under id only while
-// its token is still version. It returns nil when it wrote, an error wrapping
-// ErrConflict when the record has changed since it was loaded (by any writer,
-// a Node app's included), and one wrapping ErrNotFound when no live record
-// has the id (deleted, expired or never there); in both cases it writes
-// nothing. Whether a Touch changes the token is the store's to say in its
-// documentation; the Manager handles either.
+// its token is still version, atomically: of several Replaces racing with
+// one token, at most one succeeds. It returns nil when it wrote, an error
+// wrapping ErrConflict when the record has changed since it was loaded (by
+// any writer, a Node app's included), and one wrapping ErrNotFound when no
+// live record has the id (deleted, expired or never there); in both cases it
+// writes nothing. Every write of new data (Save, Insert, Replace, another
+// application's write) must make earlier tokens stale; rewriting identical
+// bytes may leave the token unchanged. Whether a Touch changes the token is
+// the store's to say in its documentation; the Manager handles either (a
+// token changed by a touch costs the request that loaded before it one
+// reload and retry). The Manager always passes an expiresAt in the future.
 type ConditionalStore interface {
 	Store
 	LoadVersion(ctx context.Context, id string) (data []byte, expiresAt time.Time, version []byte, found bool, err error)
 	Insert(ctx context.Context, id string, data []byte, expiresAt time.Time) (inserted bool, err error)
 	Replace(ctx context.Context, id string, data []byte, expiresAt time.Time, version []byte) error
 }
+
+// StaleError is what a ConditionalStore's Replace may return, in place of a
+// plain error wrapping ErrConflict, when it read the current record while
+// refusing the write (a store that must query again to tell a conflict from
+// a missing record can read the record itself). It wraps ErrConflict. The
+// Manager then uses it as its reload, so the conflict costs no further round
+// trip. Data, ExpiresAt and Version are what LoadVersion would have returned.
+type StaleError struct {
+	Data      []byte
+	ExpiresAt time.Time
+	Version   []byte
+}
+
+func (e *StaleError) Error() string { return ErrConflict.Error() }
+
+// Unwrap returns ErrConflict.
+func (e *StaleError) Unwrap() error { return ErrConflict }

@@ -205,6 +205,18 @@ async function main() {
     });
   });
 
+  // GET /whoami and POST /increment are the HTTP benchmark's read and
+  // modify (interop/httpbench_test.go): the user's name, and a counter.
+  app.get('/whoami', (req, res) => {
+    if (!req.session.user) return res.status(401).json({ error: 'no session' });
+    res.json({ name: req.session.user.name });
+  });
+  app.post('/increment', (req, res) => {
+    if (!req.session.user) return res.status(401).json({ error: 'no session' });
+    req.session.views = (req.session.views || 0) + 1;
+    res.json({ views: req.session.views });
+  });
+
   // GET /debug/versions answers the versions of the npm packages loaded, so
   // the tests can check which set they run against.
   app.get('/debug/versions', (req, res) => {

@@ -79,6 +79,7 @@ var (
 	events  = []session.Event{
 		session.EventCreated, session.EventDestroyed, session.EventRenewed, session.EventAbsoluteExpired,
 		session.EventUndecodable, session.EventLateChange, session.EventPruned,
+		session.EventEnded, session.EventConflict,
 	}
 )
 

@@ -46,6 +46,9 @@ type op struct {
 	n     int
 	state atomic.Int32
 	done  chan error
+	// outcome is a conditional op's result (conditional.go), answered when
+	// its transaction commits.
+	outcome error
 }
 
 var opPool = sync.Pool{New: func() any { return &op{done: make(chan error, 1)} }}
@@ -85,7 +88,7 @@ func (s *Store) submit(ctx context.Context, kind opKind, buf []byte, n int) erro
 		}
 		err = <-o.done
 	}
-	o.ctx, o.buf = nil, nil
+	o.ctx, o.buf, o.outcome = nil, nil, nil
 	opPool.Put(o)
 	return err
 }
@@ -224,7 +227,11 @@ func (s *Store) commit(tx *bbolt.Tx, err error, ops []*op) {
 
 func answer(ops []*op, err error) {
 	for _, o := range ops {
-		o.done <- err
+		if err == nil {
+			o.done <- o.outcome
+		} else {
+			o.done <- err
+		}
 	}
 }
 
@@ -316,6 +323,9 @@ func apply(b buckets, o *op, now uint64) error {
 			return err
 		}
 		return b.userexp.Put(o.buf, o.buf[len(o.buf)-o.n:])
+
+	case opInsert, opReplace:
+		return applyConditional(b, o, now)
 
 	case opUnlink: // buf: user \x00 id
 		old := b.users.Get(o.buf)

@@ -8,8 +8,15 @@
 // fsync serves many writers without the fixed wait of bbolt's own Batch.
 //
 // The Store implements session.Store and the Counter, Pruner, Iterator,
-// UserIndex, Pinger, Checker and ExpiredCounter capabilities, and io.Closer.
-// OpenURL opens it from a bbolt:// URL.
+// UserIndex, Pinger, Checker, ExpiredCounter and ConditionalStore
+// capabilities, and io.Closer. OpenURL opens it from a bbolt:// URL.
+//
+// Concurrent writes: the ConditionalStore version is the record's data as
+// loaded, and Insert and Replace compare inside the group commit's write
+// transaction, so no write can come between the check and the write, and
+// the file format is unchanged. A Touch rewrites only the expiry and leaves
+// the version alone. A refused Insert or Replace does not abort the batch it
+// shares with other writers.
 //
 // Errors name the file and say what went wrong: a full disk, a file or
 // directory that cannot be written, a file another process holds, a file that

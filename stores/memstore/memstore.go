@@ -5,6 +5,10 @@
 // more than one instance. It is the reference implementation of the
 // session.Store contract and of every optional capability, and passes the
 // conformance suite.
+//
+// Its session.ConditionalStore version is a counter from one sequence for
+// the whole store, drawn at every write of data; Touch keeps it (see
+// conditional.go).
 package memstore
 
 import (
@@ -33,6 +37,7 @@ type Store struct {
 	records map[string]record
 	users   map[string]map[string]struct{} // user → linked IDs
 	closed  bool
+	seq     uint64 // the last version given to a write
 
 	interval time.Duration
 	stop     context.CancelFunc // stops the pruning goroutine
@@ -46,6 +51,7 @@ type Store struct {
 type record struct {
 	data      []byte
 	expiresAt time.Time
+	version   uint64 // see conditional.go
 }
 
 var _ interface {
@@ -55,6 +61,7 @@ var _ interface {
 	session.Iterator
 	session.UserIndex
 	session.Pinger
+	session.ConditionalStore
 	session.Checker
 	session.ExpiredCounter
 	io.Closer
@@ -173,6 +180,8 @@ func (s *Store) Save(ctx context.Context, id string, data []byte, expiresAt time
 		delete(s.records, id)
 		return nil
 	}
+	s.seq++
+	r.version = s.seq
 	s.records[id] = r
 	return nil
 }

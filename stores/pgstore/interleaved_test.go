@@ -2,6 +2,7 @@ package pgstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -49,6 +50,52 @@ func BenchmarkInterleaved(b *testing.B) {
 		)
 		return e.pool.QueryRow(ctx, e.ours.q.load, ids[i%len(ids)], unixCeil(time.Now())).Scan(&data, &ms)
 	}
+	// The write model's statements, raw: the SELECT with xmin and the
+	// conditional UPDATE (conditional.go), with the document the Manager
+	// would write.
+	doc := func(i int) []byte {
+		return fmt.Appendf(nil, `{"cookie":{"originalMaxAge":86400000,"expires":"2030-01-01T00:00:00.000Z","httpOnly":true,"path":"/","sameSite":"lax"},"k":"value","n":%d}`, i)
+	}
+	rawLoadVersion := func(i int) ([]byte, error) {
+		var (
+			data, ver []byte
+			ms        int64
+		)
+		err := e.pool.QueryRow(ctx, e.ours.cq.loadVersion, ids[i%len(ids)], unixCeil(time.Now())).Scan(&data, &ms, &ver)
+		return ver, err
+	}
+	rawReplace := func(i int, ver []byte) (bool, error) {
+		tag, err := e.pool.Exec(ctx, e.ours.cq.replace, doc(i), unixCeil(time.Now().Add(time.Hour)), ids[i%len(ids)],
+			unixCeil(time.Now()), string(ver))
+		return err == nil && tag.RowsAffected() > 0, err
+	}
+	// rawModify retries as the Manager does, should two goroutines meet on
+	// one session.
+	rawModify := func(i int) error {
+		ver, err := rawLoadVersion(i)
+		for range 32 {
+			if err != nil {
+				return err
+			}
+			if ok, err := rawReplace(i, ver); err != nil || ok {
+				return err
+			}
+			ver, err = rawLoadVersion(i) // as Replace does after a refusal
+		}
+		return errors.New("raw replace: conflicts without end")
+	}
+	// otherWriter changes the record as a concurrent request would.
+	otherWriter := func(i int) error {
+		return e.ours.Save(ctx, ids[i%len(ids)], doc(-i), time.Now().Add(time.Hour))
+	}
+	oursModify := func(i int) error {
+		s := m.Open(ctx, ids[i%len(ids)])
+		if err := s.Put("n", i); err != nil {
+			return err
+		}
+		_, err := m.Commit(ctx, s)
+		return err
+	}
 	cases := []struct {
 		name      string
 		raw, ours func(i int) error
@@ -61,23 +108,73 @@ func BenchmarkInterleaved(b *testing.B) {
 			_, err := m.Commit(ctx, s)
 			return err
 		}},
-		{"modify", func(i int) error {
+		// modify: the Manager's conditional save against the same two
+		// statements sent raw.
+		{"modify", rawModify, oursModify},
+		// modify-vs-upsert: the same request against the floor of the
+		// unconditional write model (plain SELECT and upsert), the cost of
+		// the condition included.
+		{"modify-vs-upsert", func(i int) error {
 			if err := rawLoad(i); err != nil {
 				return err
 			}
 			_, err := e.pool.Exec(ctx, e.ours.q.save, benchData, unixCeil(time.Now().Add(time.Hour)), ids[i%len(ids)])
 			return err
+		}, oursModify},
+		// conflict: another writer saves between the load and the commit, so
+		// the commit fails once, reloads and retries. The floor sends the
+		// same five statements raw.
+		{"conflict", func(i int) error {
+			ver, err := rawLoadVersion(i)
+			if err != nil {
+				return err
+			}
+			if err := otherWriter(i); err != nil {
+				return err
+			}
+			if ok, err := rawReplace(i, ver); err != nil || ok {
+				return fmt.Errorf("raw replace over a changed row: wrote %v, %v", ok, err)
+			}
+			return rawModify(i) // the load Replace makes, then the write
 		}, func(i int) error {
 			s := m.Open(ctx, ids[i%len(ids)])
+			if _, err := s.Keys(); err != nil {
+				return err
+			}
+			if err := otherWriter(i); err != nil {
+				return err
+			}
 			if err := s.Put("n", i); err != nil {
 				return err
 			}
 			_, err := m.Commit(ctx, s)
 			return err
 		}},
+		// token: the Replace statement with xmin as the token (raw) against
+		// one comparing the stored text instead (as "ours"), both raw, for
+		// the choice explained in conditional.go.
+		{"token-text-vs-xmin", rawModify, func(i int) error {
+			var (
+				data, ver []byte
+				ms        int64
+			)
+			id := ids[i%len(ids)]
+			if err := e.pool.QueryRow(ctx, e.ours.cq.loadVersion, id, unixCeil(time.Now())).Scan(&data, &ms, &ver); err != nil {
+				return err
+			}
+			tag, err := e.pool.Exec(ctx, textReplace(e.ours), doc(i), unixCeil(time.Now().Add(time.Hour)), id,
+				unixCeil(time.Now()), string(data))
+			if err == nil && tag.RowsAffected() == 0 {
+				err = errors.New("text replace did not write")
+			}
+			return err
+		}},
 	}
 	for _, c := range cases {
 		for _, workers := range []int{1, 8} {
+			if workers > 1 && (c.name == "conflict" || c.name == "token-text-vs-xmin") {
+				continue // one session per goroutine is not guaranteed
+			}
 			b.Run(fmt.Sprintf("%s/workers%d", c.name, workers), func(b *testing.B) {
 				raw, ours := interleave(b, workers, c.raw, c.ours)
 				b.ReportMetric(float64(raw), "raw-p50-ns")
@@ -86,6 +183,12 @@ func BenchmarkInterleaved(b *testing.B) {
 			})
 		}
 	}
+}
+
+// textReplace is the Replace statement with the stored text as the token.
+func textReplace(s *Store) string {
+	return `UPDATE ` + s.names.table + ` SET "sess" = $1, "expire" = to_timestamp($2)` +
+		` WHERE "sid" = $3 AND "expire" >= to_timestamp($4) AND "sess"::text = $5`
 }
 
 // interleave runs b.N rounds of raw and ours over workers goroutines and

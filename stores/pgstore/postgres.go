@@ -54,6 +54,19 @@
 // transaction mode) it cannot work, so disable the loop there
 // (PruneInterval < 0) and prune from one place (Prune, sessionctl prune).
 //
+// # Concurrent writes
+//
+// The store implements session.ConditionalStore without touching the table:
+// the version is the row's xmin (the transaction that wrote its current
+// version), read in the same SELECT as sess, and Replace is one UPDATE
+// conditioned on it, so a request never writes over a row that changed after
+// it loaded it, and never writes back a row that was deleted. Every write
+// changes xmin: ours, connect-pg-simple's set and touch, and a Touch of ours
+// too, which costs a request that loaded before the touch one reload and
+// retry (touches are throttled). Comparing the stored text instead would
+// leave touches alone but send every document twice; see conditional.go and
+// BENCHMARKS.md.
+//
 // # Pools
 //
 // The Store runs on any pgxpool.Pool, in every pgx query exec mode,
@@ -167,6 +180,7 @@ type Store struct {
 	opts    Options
 	names   names
 	q       queries
+	cq      condQueries // conditional.go
 	// textJSON: the pool's exec mode sends arguments without asking the
 	// server for their types, and would send []byte as bytea.
 	textJSON bool
@@ -216,6 +230,7 @@ func newStore(ctx context.Context, pool *pgxpool.Pool, own bool, opts Options) (
 		s.textJSON = true
 	}
 	s.q = makeQueries(s.names)
+	s.cq = makeCondQueries(s.names)
 	if err := s.ensureTable(ctx); err != nil {
 		return nil, err
 	}

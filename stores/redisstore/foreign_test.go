@@ -3,6 +3,7 @@ package redisstore_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"testing"
@@ -77,6 +78,17 @@ func TestForeignKeyTypes(t *testing.T) {
 			}
 			if n := s.Foreign(); n != 2*int64(len(foreign)) {
 				t.Errorf("Foreign() after Iterate = %d, want %d", n, 2*len(foreign))
+			}
+			// A conditional save never writes over another program's key:
+			// no session lives there, so it is gone, not a store failure.
+			for id := range foreign {
+				err := s.Replace(ctx, id, []byte(expressJSON), exp, []byte(expressJSON))
+				if !errors.Is(err, session.ErrNotFound) {
+					t.Errorf("Replace over a %s = %v; want an error wrapping session.ErrNotFound", strings.TrimSuffix(id, "-id"), err)
+				}
+				if ok, err := s.Insert(ctx, id, []byte(expressJSON), exp); ok || err != nil {
+					t.Errorf("Insert over a %s = %v, %v; want false, nil (the key is taken)", strings.TrimSuffix(id, "-id"), ok, err)
+				}
 			}
 			if !strings.Contains(logs.String(), "another type") {
 				t.Errorf("no log line about the foreign keys: %q", logs.String())

@@ -35,6 +35,15 @@
 // sessions saved before are kept (see TestSentinelFailover and the Cluster
 // failover test for the numbers).
 //
+// Concurrent writes: the store implements session.ConditionalStore on the
+// same keys and values. The version is the value as loaded (Load's GET, no
+// extra round trip or work); Replace is a Lua script on the session's one key
+// (atomic, and Cluster-safe) that writes only while the value's SHA-1 is
+// still that of the version, so a Node app's write in between is detected
+// and never overwritten, and a deleted key is never written back. Touch
+// (PEXPIREAT, or connect-redis's EXPIRE) leaves the value, and so the
+// version, alone. Insert is SET … NX.
+//
 // Redis 7.0 or later is required: Load reads the expiry with PEXPIRETIME
 // (7.0), Save writes with SET … PXAT (6.2), and the user index moves its
 // set's expiry with PEXPIREAT … NX/GT (7.0).
