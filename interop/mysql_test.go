@@ -533,3 +533,45 @@ func TestMySQLNodePackageVersions(t *testing.T) {
 		}
 	}
 }
+
+// TestMySQLNodeWriteMerges saves a session from Go while Node changed it
+// after Go loaded it: Go's conditional save sees the change (the version is
+// the stored document's hash), reloads and re-applies its own change, so
+// both the key Node set and the key Go set survive, on both sides. A plain
+// save would have written Go's stale copy over Node's change.
+func TestMySQLNodeWriteMerges(t *testing.T) {
+	e := newMySQLEnv(t, "")
+	e.open(t, true)
+	pending := e.node(t, time.Hour, false, nil)
+	srv, m := goAppManager(t, session.Config{Store: e.store, IdleTimeout: time.Hour}, secretNew)
+	node := pending.wait().URL
+
+	for _, origin := range []app{{"node", node}, {"go", srv.URL}} {
+		t.Run("login-at-"+origin.name, func(t *testing.T) {
+			b := newBrowser(t)
+			id := b.login(origin.url, "olga")
+			ctx := context.Background()
+
+			s := m.Open(ctx, id)
+			if _, err := session.Get[float64](s, "userId"); err != nil {
+				t.Fatalf("Go's load: %v", err)
+			}
+			b.must(200, "POST", node+"/set", map[string]any{"fromNode": "n1", "theme": "node"})
+			if err := s.Put("fromGo", "g1"); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Put("theme", "go"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := m.Commit(ctx, s); err != nil {
+				t.Fatalf("Go's commit after Node's write: %v", err)
+			}
+
+			want := expectedLogin("olga")
+			want["fromNode"], want["fromGo"], want["theme"] = "n1", "g1", "go" // the same key: the later commit wins
+			want = roundTrip(want)
+			checkValues(t, "node", b.session(node).Session, want)
+			checkValues(t, "go", b.session(srv.URL).Session, want)
+		})
+	}
+}
