@@ -27,8 +27,9 @@ import (
 //
 //   - store-load: the store's Load alone against the same statement.
 //
-//   - modify: a request through the Manager that changes one value; the
-//     floor is the load and the upsert.
+//   - modify: a request through the Manager that changes one value, which
+//     on this store is a conditional save; the floor is the load, the hash
+//     and the conditional UPDATE.
 //
 //   - load-replace: LoadVersion and Replace on the store; the floor is the
 //     same two statements and the same hash. The two sides write different documents, so that
@@ -91,17 +92,21 @@ func BenchmarkInterleaved(b *testing.B) {
 			}
 			return err
 		}},
-		// The floor works on the seeded rows, so that it does not write
-		// over the sessions the Manager reads.
+		// The floor runs what the Manager runs on this store, a
+		// ConditionalStore: the load, the hash of what it read, and the
+		// conditional UPDATE. It works on the seeded rows, so that it does
+		// not write over the sessions the Manager reads.
 		{"modify", func(i int) error {
 			var (
 				data []byte
 				x    int64
 			)
-			if err := e.raw.load.QueryRowContext(ctx, benchID(i), unixRound(time.Now())).Scan(&data, &x); err != nil {
+			id := benchID(i)
+			if err := e.raw.load.QueryRowContext(ctx, id, unixRound(time.Now())).Scan(&data, &x); err != nil {
 				return err
 			}
-			_, err := e.raw.save.ExecContext(ctx, benchID(i), unixRound(time.Now().Add(time.Hour)), benchDoc(i))
+			v := sha256.Sum256(data)
+			_, err := e.raw.replace.ExecContext(ctx, benchDoc(i), unixRound(time.Now().Add(time.Hour)), id, unixRound(time.Now()), v[:])
 			return err
 		}, func(i int) error {
 			s := m.Open(ctx, ids[i%len(ids)])
