@@ -133,9 +133,9 @@ type Options struct {
 	PruneInterval time.Duration
 
 	// PruneBatch bounds the rows one DELETE removes. The default is 250:
-	// on MariaDB, with writers saving meanwhile, batches of 1000 rows
-	// raised the p99 of their saves 1.6–3.2 times, batches of 250 1.4–1.5
-	// times, for the same prune time (see BENCHMARKS.md).
+	// on MariaDB, with writers saving meanwhile, their p99 during a prune
+	// was mostly lower with batches of 250 than of 1000, for a prune about
+	// half as long again (see BENCHMARKS.md).
 	PruneBatch int
 
 	// UserKey is the top-level key of the JSON document that holds the user
