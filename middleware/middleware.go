@@ -72,7 +72,11 @@ type Config struct {
 	// AutoSecure adds the Secure attribute to cookies set on HTTPS
 	// requests (r.TLS is set, or X-Forwarded-Proto says https when
 	// TrustProxy is set), for deployments that serve both. It does not
-	// satisfy the checks that require Cookie.Secure.
+	// satisfy the checks that require Cookie.Secure. It is express-session's
+	// secure: 'auto', and the stored record follows it as there: a session
+	// created over HTTPS stores "secure": true, one created over HTTP false,
+	// and a loaded session keeps its record's value (see
+	// session.Session.SetRequestSecure).
 	AutoSecure bool
 
 	// TrustProxy lets AutoSecure believe the first value of the

@@ -99,6 +99,11 @@ func (s *state) session() *session.Session {
 			}
 		}
 		s.sess = m.mgr.Open(s.Context, s.reqID)
+		if m.autoSecure && !m.cookie.secure {
+			// The record stores "secure" as this request saw it, as
+			// express-session's secure: 'auto' does.
+			s.sess.SetRequestSecure(m.secure(s.req))
+		}
 		if s.committed {
 			// Never loaded, so this only marks it committed.
 			_, _ = m.mgr.Commit(s.Context, s.sess)

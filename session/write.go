@@ -121,7 +121,7 @@ func (m *Manager) prepare(s *Session, now time.Time) (data []byte, exp time.Time
 	if idle < 0 {
 		idle = exp.Sub(now)
 	}
-	m.fillCookie(&st.Cookie, browser, idle, exp)
+	m.fillCookie(&st.Cookie, browser, idle, exp, s.secureField())
 	data, err = m.codec.Encode(st)
 	if err != nil {
 		return nil, exp, browser, false, fmt.Errorf("session: encode: %w", err)

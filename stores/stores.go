@@ -6,6 +6,7 @@
 // The built-in schemes are
 //
 //	postgres://, postgresql://     stores/pgstore (pgx connection URL)
+//	mysql://user:pass@host:3306/db stores/mysqlstore (MySQL or MariaDB)
 //	redis://, rediss://            stores/redisstore, one node, or a Cluster with addr= parameters
 //	redis+cluster://, rediss+cluster://   stores/redisstore, a Cluster: host1:port,host2:port,…
 //	redis+sentinel://, rediss+sentinel:// stores/redisstore, the master that Sentinels at
@@ -42,6 +43,7 @@ import (
 	"github.com/sessionkit/sessionkit/session"
 	"github.com/sessionkit/sessionkit/stores/boltstore"
 	"github.com/sessionkit/sessionkit/stores/memstore"
+	"github.com/sessionkit/sessionkit/stores/mysqlstore"
 	"github.com/sessionkit/sessionkit/stores/pgstore"
 	"github.com/sessionkit/sessionkit/stores/redisstore"
 )
@@ -61,6 +63,7 @@ var builtin = []struct {
 	{"redis", []string{"redis", "rediss", "redis+cluster", "rediss+cluster", "redis+sentinel", "rediss+sentinel"}, adapt(redisstore.OpenURL), redisstore.URLForms, nil},
 	{"bbolt", []string{"bbolt"}, adapt(boltstore.OpenURL), boltstore.URLForms, boltstore.URLPath},
 	{"memory", []string{"memory"}, adapt(memstore.OpenURL), memstore.URLForms, nil},
+	{"mysql", []string{"mysql"}, adapt(mysqlstore.OpenURL), mysqlstore.URLForms, nil},
 }
 
 func init() {

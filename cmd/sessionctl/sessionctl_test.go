@@ -136,6 +136,7 @@ var backends = []struct {
 	{"postgres", e2e.PostgresURL},
 	{"redis", e2e.RedisURL},
 	{"bbolt", e2e.BboltURL},
+	{"mysql", e2e.MySQLURL},
 }
 
 func TestUsage(t *testing.T) {
@@ -357,7 +358,7 @@ func TestCheckBbolt(t *testing.T) {
 // backends that an operator would move between, then resumes.
 func TestMigrate(t *testing.T) {
 	const n = 2000
-	pairs := []struct{ from, to int }{{1, 0}, {2, 0}, {0, 1}, {0, 2}}
+	pairs := []struct{ from, to int }{{1, 0}, {2, 0}, {0, 1}, {0, 2}, {2, 3}, {3, 2}}
 	for _, p := range pairs {
 		from, to := backends[p.from], backends[p.to]
 		t.Run(from.name+"-to-"+to.name, func(t *testing.T) {
@@ -535,6 +536,7 @@ func TestUnknownParameter(t *testing.T) {
 		"rediss+sentinel": "rediss+sentinel://127.0.0.1:7200?master_name=mymaster&dial_timeout=200ms",
 		"bbolt":           bolt,
 		"memory":          "memory://?prune_interval=off",
+		"mysql":           e2e.MySQLURL(t),
 	}
 	for _, scheme := range stores.Schemes() {
 		t.Run(scheme, func(t *testing.T) {
