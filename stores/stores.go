@@ -17,10 +17,10 @@
 //
 // This package is only a table of schemes. Each store package opens itself
 // from its URL and owns its query parameters, documented at its OpenURL
-// (pgstore.Open, redisstore.Open, boltstore.OpenURL, memstore.OpenURL): a
-// parameter a store does not know is an error, from the store or from its
-// client library (a PostgreSQL server refuses one when it is first
-// connected to). Another package adds a scheme with Register.
+// (pgstore.Open, mysqlstore.Open, redisstore.Open, boltstore.OpenURL,
+// memstore.OpenURL): a parameter a store does not know is an error, from
+// the store or from its client library (a PostgreSQL server refuses one when
+// it is first connected to). Another package adds a scheme with Register.
 //
 // The built-in stores are registered by this package itself, which imports
 // them, rather than by the stores in their init functions: a store then
@@ -242,8 +242,8 @@ func Usage() string {
 }
 
 // Backend returns the name of the store that rawURL's scheme selects among
-// the built-in ones ("postgres", "redis", "bbolt", "memory"), for metrics
-// labels and messages, or the scheme itself for a store added with
+// the built-in ones ("postgres", "mysql", "redis", "bbolt", "memory"), for
+// metrics labels and messages, or the scheme itself for a store added with
 // Register.
 func Backend(rawURL string) string {
 	scheme, _, _ := strings.Cut(rawURL, ":")
