@@ -10,8 +10,8 @@
 // turns a session's values and metadata into those bytes and back
 // (codecs/jsoncodec writes express-session's document; codecs/gobcodec is for
 // Go-only deployments). Stores live under stores/ (memstore, boltstore,
-// pgstore, redisstore), or stores.Open picks one from a URL; any store of your
-// own proves itself with conformance.Run.
+// pgstore, mysqlstore, redisstore), or stores.Open picks one from a URL; any
+// store of your own proves itself with conformance.Run.
 //
 // The middleware package connects a Manager to net/http: it reads and
 // verifies the signed cookie, opens the request's [Session] with
