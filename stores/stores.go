@@ -58,12 +58,15 @@ var builtin = []struct {
 	forms string
 	// where, if set, names the place a URL opens, for Same.
 	where func(rawURL string) (string, error)
+	// schema, if set, returns the SQL that creates what a URL names, for
+	// Schema.
+	schema func(rawURL string) (string, error)
 }{
-	{"postgres", []string{"postgres", "postgresql"}, adapt(pgstore.OpenURL), pgstore.URLForms, nil},
-	{"redis", []string{"redis", "rediss", "redis+cluster", "rediss+cluster", "redis+sentinel", "rediss+sentinel"}, adapt(redisstore.OpenURL), redisstore.URLForms, nil},
-	{"bbolt", []string{"bbolt"}, adapt(boltstore.OpenURL), boltstore.URLForms, boltstore.URLPath},
-	{"memory", []string{"memory"}, adapt(memstore.OpenURL), memstore.URLForms, nil},
-	{"mysql", []string{"mysql"}, adapt(mysqlstore.OpenURL), mysqlstore.URLForms, nil},
+	{"postgres", []string{"postgres", "postgresql"}, adapt(pgstore.OpenURL), pgstore.URLForms, nil, pgstore.SchemaURL},
+	{"redis", []string{"redis", "rediss", "redis+cluster", "rediss+cluster", "redis+sentinel", "rediss+sentinel"}, adapt(redisstore.OpenURL), redisstore.URLForms, nil, nil},
+	{"bbolt", []string{"bbolt"}, adapt(boltstore.OpenURL), boltstore.URLForms, boltstore.URLPath, nil},
+	{"memory", []string{"memory"}, adapt(memstore.OpenURL), memstore.URLForms, nil, nil},
+	{"mysql", []string{"mysql"}, adapt(mysqlstore.OpenURL), mysqlstore.URLForms, nil, mysqlstore.SchemaURL},
 }
 
 func init() {
@@ -214,6 +217,29 @@ func Same(a, b string) bool {
 	wa, erra := ea.where(a)
 	wb, errb := eb.where(b)
 	return erra == nil && errb == nil && wa == wb
+}
+
+// Schema returns the SQL that creates the table a SQL store's URL names
+// (its table and related parameters apply), without connecting, for an
+// operator who creates tables by hand. A store that needs no schema (Redis,
+// bbolt, memory) or a scheme added with Register gives an error that says
+// so; an unknown scheme's error lists the known ones.
+func Schema(rawURL string) (string, error) {
+	scheme, _, ok := strings.Cut(rawURL, "://")
+	if !ok {
+		return "", fmt.Errorf("stores: %q is not a store URL", redact.URL(rawURL))
+	}
+	for _, b := range builtin {
+		for _, s := range b.schemes {
+			if strings.EqualFold(s, scheme) {
+				if b.schema == nil {
+					return "", fmt.Errorf("stores: the %s store has no schema to create: it makes what it needs as sessions are saved", b.name)
+				}
+				return b.schema(rawURL)
+			}
+		}
+	}
+	return "", fmt.Errorf("stores: no SQL schema for scheme %q; known schemes are %s", scheme, strings.Join(Schemes(), ", "))
 }
 
 // Usage describes the URLs Open takes, every form of every built-in store

@@ -143,7 +143,7 @@ func TestUsage(t *testing.T) {
 	for _, args := range [][]string{
 		nil, {"frobnicate"}, {"check"}, {"count", "a", "b"}, {"migrate", "--from", "memory://"},
 		{"migrate", "--from", "bbolt://x.db", "--to", "bbolt://./x.db"}, {"prune", "--batch", "0", "memory://"},
-		{"cookie"}, {"cookie", "eat"}, {"schema", "extra"},
+		{"cookie"}, {"cookie", "eat"}, {"schema"}, {"schema", "a", "b"},
 	} {
 		if _, _, code := ctl(t, args...); code != exitUsage {
 			t.Errorf("sessionctl %q: exit %d, want %d", args, code, exitUsage)
@@ -172,9 +172,18 @@ func TestUsage(t *testing.T) {
 	}
 }
 
+// TestSchema prints each SQL store's table from its URL alone, through the
+// registry: nothing listens on these ports, so no connection is made.
 func TestSchema(t *testing.T) {
 	want(t, 0, []string{`CREATE TABLE IF NOT EXISTS "app"."web"`, `"IDX_web_expire"`, `"sess" json NOT NULL`},
-		"schema", "--table", "web", "--schema", "app")
+		"schema", "postgres://u:pw@127.0.0.1:1/db?table=web&schema=app")
+	want(t, 0, []string{"CREATE TABLE IF NOT EXISTS `web`", "`expires`"},
+		"schema", "mysql://u:pw@127.0.0.1:1/db?table=web")
+	for _, u := range []string{"redis://127.0.0.1:1/0", "memory://"} {
+		if out, errOut, code := ctl(t, "schema", u); code == exitOK || !strings.Contains(out+errOut, "no schema") {
+			t.Errorf("sessionctl schema %s: exit %d, %q %q; want a failure saying the store has no schema", u, code, out, errOut)
+		}
+	}
 }
 
 func TestCookie(t *testing.T) {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/sessionkit/sessionkit/internal/redact"
 )
 
 // quoteIdent quotes a MySQL identifier with backticks, which reads the same
@@ -62,6 +64,16 @@ func Schema(opts Options) (string, error) {
 		"-- On a table express-mysql-session created, an index on expires makes\n" +
 		"-- counting and pruning cheap:\n" +
 		"-- " + addIndex(o.Table) + ";\n", nil
+}
+
+// SchemaURL is Schema for the table a mysql:// URL names (its table
+// parameter), without connecting.
+func SchemaURL(rawURL string) (string, error) {
+	var opts Options
+	if _, _, err := parseURL(rawURL, &opts); err != nil {
+		return "", redact.Error(err, rawURL)
+	}
+	return Schema(opts)
 }
 
 func addIndex(table string) string {

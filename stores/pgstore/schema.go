@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/sessionkit/sessionkit/internal/redact"
 )
 
 // names are the quoted identifiers derived from Options.
@@ -103,6 +105,16 @@ func Schema(opts Options) (string, error) {
 		return "", err
 	}
 	return makeNames(o).schemaText(o.UserIndex), nil
+}
+
+// SchemaURL is Schema for the table a postgres:// URL names (its table,
+// schema, user_key and user_index parameters), without connecting.
+func SchemaURL(rawURL string) (string, error) {
+	var opts Options
+	if _, err := parseURL(rawURL, &opts); err != nil {
+		return "", redact.Error(err, rawURL)
+	}
+	return Schema(opts)
 }
 
 // Schema returns the SQL that creates the Store's table and indexes (see
