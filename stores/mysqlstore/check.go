@@ -74,7 +74,7 @@ func (s *Store) Check(ctx context.Context, report func(session.Finding)) error {
 	err = s.db.QueryRowContext(ctx, `SELECT ENGINE FROM information_schema.TABLES
 		WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?`, s.opts.Table).Scan(&engine)
 	if err == sql.ErrNoRows {
-		r.add(sevError, "table %s does not exist in database %s; create it with the SQL of mysqlstore.Schema, open with create_table=true, or let express-mysql-session create it", s.table, database)
+		r.add(sevError, "table %s does not exist in database %s; create it with the SQL that `sessionctl schema` prints, open with create_table=true, or let express-mysql-session create it", s.table, database)
 		r.emit(report)
 		return nil
 	}
