@@ -35,8 +35,8 @@
 // can forge cookies.
 //
 // A PostgreSQL or MySQL URL is used as given. The session table must exist
-// (create it with the SQL that `sessionctl schema` prints, or for MySQL that
-// mysqlstore.Schema returns), or add create_table=true to the URL to let the
+// (create it with the SQL that `sessionctl schema URL` prints), or add
+// create_table=true to the URL to let the
 // store create it on first start. A bbolt URL without on_damage gets
 // on_damage=reset: this app's sessions are disposable, so a damaged file is
 // moved aside (and logged) and the server starts with no sessions rather

@@ -258,7 +258,7 @@ func (s *Store) ensureTable(ctx context.Context) error {
 		}
 	}
 	if cols == nil {
-		return fmt.Errorf("mysql: table %s does not exist; set CreateTable (create_table=true) or create it with the SQL of mysqlstore.Schema", s.table)
+		return fmt.Errorf("mysql: table %s does not exist; set CreateTable (create_table=true) or create it with the SQL that sessionctl schema prints", s.table)
 	}
 	if s.cols, err = limits(cols); err != nil {
 		return fmt.Errorf("mysql: table %s: %w", s.table, err)
