@@ -106,10 +106,11 @@ func (s *suite) probes() []probe {
 	}
 }
 
-func (s *suite) cancelCases() []testCase {
+// probeCases makes a case of each probe, which run checks.
+func (s *suite) probeCases(run func(*testing.T, session.Store, probe)) []testCase {
 	var cs []testCase
 	for _, p := range s.probes() {
-		cs = append(cs, testCase{p.name, func(t *testing.T, st session.Store) { s.cancelled(t, st, p) }})
+		cs = append(cs, testCase{p.name, func(t *testing.T, st session.Store) { run(t, st, p) }})
 	}
 	return cs
 }

@@ -46,7 +46,7 @@ const (
 	volatile      fault = "volatile"       // Reopen loses every record
 	resetsExpiry  fault = "resets-expiry"  // Reopen moves every expiry a day ahead
 
-	// The classes the suite used to miss (issue 13), and other bugs a store
+	// The classes the suite used to miss, and other bugs a store
 	// author plausibly makes.
 	touchRMW        fault = "touch-rmw"         // Touch reads, then writes the old data back if the record is still there
 	touchUpsert     fault = "touch-upsert"      // Touch reads, then upserts the old data (revives a deleted record)

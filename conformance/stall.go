@@ -19,14 +19,6 @@ const (
 	stallBudget = 3 * time.Second
 )
 
-func (s *suite) stallCases() []testCase {
-	var cs []testCase
-	for _, p := range s.probes() {
-		cs = append(cs, testCase{p.name, func(t *testing.T, st session.Store) { s.stalled(t, st, p) }})
-	}
-	return cs
-}
-
 // stalled makes p's call while Harness.Stall holds the backend, cancels its
 // context once it has waited stallWait, and expects it back within
 // stallBudget with an error wrapping context.Canceled: a request whose client

@@ -38,8 +38,10 @@ func Config(cfg session.Config) session.Config {
 // New returns a Middleware that shares sessions with an express-session
 // application: its Manager is session.New(Config(cfg)), and it signs and
 // verifies with the Express app's secrets, newest first (express-session
-// also signs with the first). Each must be at least middleware.MinSecretLen
-// bytes. To set the middleware's other fields (ErrorHandler, AutoSecure,
+// also signs with the first). The first must be at least
+// middleware.MinSecretLen bytes; later ones may be shorter, to verify the
+// cookies of an Express fleet that signs with a short secret (see
+// middleware.Config.Secrets). To set the middleware's other fields (ErrorHandler, AutoSecure,
 // …), build it with session.New(express.Config(cfg)) and middleware.New.
 // cfg.IDHashKey is refused: the Node app looks each session up by its
 // cookie's ID, and would find none under hashed keys.

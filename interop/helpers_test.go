@@ -135,7 +135,8 @@ func launchNode(t testing.TB, env map[string]string) *pendingNode {
 	}
 	cmd.Env = append(cmd.Env, "NODE_PACKAGES="+pkgs)
 	for _, k := range []string{"PORT", "STORE", "DATABASE_URL", "PG_SCHEMA", "PG_TABLE", "PGOPTIONS",
-		"REDIS_URL", "REDIS_PREFIX", "SECRETS", "COOKIE_MAX_AGE", "DISABLE_TOUCH", "GENID", "NODE_ENV"} {
+		"REDIS_URL", "REDIS_PREFIX", "SECRETS", "COOKIE_MAX_AGE", "DISABLE_TOUCH", "COOKIE_SECURE", "TRUST_PROXY",
+		"GENID", "NODE_ENV"} {
 		cmd.Env = append(cmd.Env, k+"=")
 	}
 	cmd.Env = append(cmd.Env, "PORT=0")
@@ -238,6 +239,13 @@ func goAppManager(t testing.TB, cfg session.Config, secrets ...string) (*httptes
 	if err != nil {
 		t.Fatalf("express.New: %v", err)
 	}
+	return goAppServe(t, mw), mw.Manager()
+}
+
+// goAppServe serves goApp's routes through mw, a middleware the test built
+// itself (to set its AutoSecure, say).
+func goAppServe(t testing.TB, mw *middleware.Middleware) *httptest.Server {
+	t.Helper()
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
 		s := middleware.Get(r)
@@ -356,7 +364,7 @@ func goAppManager(t testing.TB, cfg session.Config, secrets ...string) (*httptes
 	})
 	srv := httptest.NewServer(mw.Handler(mux))
 	t.Cleanup(srv.Close)
-	return srv, mw.Manager()
+	return srv
 }
 
 // revokeScenario logs user 42 in twice at node and once at goURL, and
@@ -438,6 +446,9 @@ type browser struct {
 	cookie string // the value as received, URL-encoded; "" for none
 	// header, when set, is sent as the whole Cookie header instead.
 	header string
+	// proto, when set, is sent as X-Forwarded-Proto: "https" stands for a
+	// TLS-terminating proxy in front of an app that trusts it.
+	proto string
 }
 
 func newBrowser(t testing.TB) *browser {
@@ -478,6 +489,9 @@ func (b *browser) do(method, url string, body any) response {
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if b.proto != "" {
+		req.Header.Set("X-Forwarded-Proto", b.proto)
 	}
 	switch {
 	case b.header != "":

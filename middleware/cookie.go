@@ -315,18 +315,3 @@ func (c *cookieSpec) clearCookie(secure bool) string {
 	}
 	return s + c.tail
 }
-
-// validToken reports whether s is a non-empty RFC 7230 token, the syntax of
-// a header name.
-func validToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x80 || c <= ' ' || c == 0x7f || strings.IndexByte(`()<>@,;:\"/[]?={}`, c) >= 0 {
-			return false
-		}
-	}
-	return true
-}

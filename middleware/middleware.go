@@ -72,7 +72,11 @@ type Config struct {
 	// AutoSecure adds the Secure attribute to cookies set on HTTPS
 	// requests (r.TLS is set, or X-Forwarded-Proto says https when
 	// TrustProxy is set), for deployments that serve both. It does not
-	// satisfy the checks that require Cookie.Secure.
+	// satisfy the checks that require Cookie.Secure. It is express-session's
+	// secure: 'auto', and the stored record follows it as there: a session
+	// created over HTTPS stores "secure": true, one created over HTTP false,
+	// and a loaded session keeps its record's value (see
+	// session.Session.SetRequestSecure).
 	AutoSecure bool
 
 	// TrustProxy lets AutoSecure believe the first value of the
@@ -298,12 +302,6 @@ func (p *Pending) Session() *session.Session { return p.st.session() }
 // and returns the error: the adapter must then send w's response instead of
 // the handler's. Commit runs once; later calls do nothing and return nil.
 func (p *Pending) Commit(w http.ResponseWriter) error {
-	p.st.mu.Lock()
-	done := p.st.committed
-	p.st.mu.Unlock()
-	if done {
-		return nil
-	}
 	if err := p.st.commitTo(w.Header()); err != nil {
 		p.st.mw.fail(w, p.st.req, err)
 		return err

@@ -256,18 +256,21 @@ func TestSetCookieHeaders(t *testing.T) {
 		tls    bool
 		proto  string
 		attrs  string // after the Expires attribute
+		// secure is the record's "secure": express-session's secure:
+		// 'auto' stores the request's scheme, as AutoSecure does.
 		secure bool
 	}{
 		{name: "defaults", attrs: "; HttpOnly; SameSite=Lax"},
-		{name: "secure", cookie: session.CookieOptions{Secure: true}, attrs: "; Secure; HttpOnly; SameSite=Lax"},
-		{name: "auto secure over tls", mw: Config{AutoSecure: true}, tls: true, attrs: "; Secure; HttpOnly; SameSite=Lax"},
+		{name: "secure", cookie: session.CookieOptions{Secure: true}, attrs: "; Secure; HttpOnly; SameSite=Lax", secure: true},
+		{name: "https without auto secure", tls: true, proto: "https", mw: Config{TrustProxy: true}, attrs: "; HttpOnly; SameSite=Lax"},
+		{name: "auto secure over tls", mw: Config{AutoSecure: true}, tls: true, attrs: "; Secure; HttpOnly; SameSite=Lax", secure: true},
 		{name: "auto secure over http", mw: Config{AutoSecure: true}, attrs: "; HttpOnly; SameSite=Lax"},
 		{name: "auto secure, untrusted proxy", mw: Config{AutoSecure: true}, proto: "https", attrs: "; HttpOnly; SameSite=Lax"},
-		{name: "auto secure, trusted proxy", mw: Config{AutoSecure: true, TrustProxy: true}, proto: "HTTPS, http", attrs: "; Secure; HttpOnly; SameSite=Lax"},
+		{name: "auto secure, trusted proxy", mw: Config{AutoSecure: true, TrustProxy: true}, proto: "HTTPS, http", attrs: "; Secure; HttpOnly; SameSite=Lax", secure: true},
 		{name: "auto secure, trusted proxy says http", mw: Config{AutoSecure: true, TrustProxy: true}, proto: "http", attrs: "; HttpOnly; SameSite=Lax"},
 		{name: "host prefix, none, partitioned, priority",
 			cookie: session.CookieOptions{Name: "__Host-sid", Secure: true, SameSite: session.SameSiteNone, Partitioned: true, Priority: session.PriorityHigh},
-			attrs:  "; Secure; HttpOnly; SameSite=None; Partitioned; Priority=High"},
+			attrs:  "; Secure; HttpOnly; SameSite=None; Partitioned; Priority=High", secure: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -294,9 +297,12 @@ func TestSetCookieHeaders(t *testing.T) {
 				t.Fatalf("Set-Cookie %q, want one", sc)
 			}
 			id := cookieID(t, sc[0])
-			_, exp, found, _ := f.store.Store.Load(context.Background(), id)
+			data, exp, found, _ := f.store.Store.Load(context.Background(), id)
 			if !found {
 				t.Fatal("session not saved")
+			}
+			if want := fmt.Sprintf(`"secure":%v`, tt.secure); !strings.Contains(string(data), want) {
+				t.Fatalf("stored %s; want %s", data, want)
 			}
 			name := f.mgr.Config().Cookie.Name
 			want := name + "=" + Sign(id, testSecret) + "; Path=/; Expires=" + exp.UTC().Format(http.TimeFormat) + tt.attrs

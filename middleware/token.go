@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/sessionkit/sessionkit/internal/httpsyntax"
 )
 
 // tokenSpec is the header-token configuration, checked and canonicalised
@@ -36,7 +38,7 @@ func newTokenSpec(cfg Config) (tokenSpec, error) {
 	}
 	t.response = http.CanonicalHeaderKey(t.response)
 	for _, name := range []string{t.request, t.response} {
-		if !validToken(name) {
+		if !httpsyntax.Token(name) {
 			return tokenSpec{}, fmt.Errorf("middleware: %q is not a valid header name", name)
 		}
 		switch name {

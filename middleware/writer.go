@@ -99,6 +99,11 @@ func (s *state) session() *session.Session {
 			}
 		}
 		s.sess = m.mgr.Open(s.Context, s.reqID)
+		if m.autoSecure && !m.cookie.secure {
+			// The record stores "secure" as this request saw it, as
+			// express-session's secure: 'auto' does.
+			s.sess.SetRequestSecure(m.secure(s.req))
+		}
 		if s.committed {
 			// Never loaded, so this only marks it committed.
 			_, _ = m.mgr.Commit(s.Context, s.sess)
@@ -126,13 +131,14 @@ func (w *writer) commit() bool {
 }
 
 // commitTo commits the session, when the request used it, and adds the
-// headers that follow to h.
+// headers that follow to h. Only its first call does anything.
 func (s *state) commitTo(h http.Header) error {
 	s.mu.Lock()
+	done := s.committed
 	s.committed = true
 	sess := s.sess
 	s.mu.Unlock()
-	if sess == nil {
+	if done || sess == nil {
 		return nil
 	}
 	m := s.mw

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/sessionkit/sessionkit/internal/httpsyntax"
 )
 
 // SameSite is the SameSite attribute of the session cookie.
@@ -80,7 +82,7 @@ func (o *CookieOptions) check() error {
 	default:
 		return fmt.Errorf("session: Cookie.Priority %q: want PriorityLow, PriorityMedium, PriorityHigh or empty (ParsePriority reads them from text)", o.Priority)
 	}
-	if !validToken(o.Name) {
+	if !httpsyntax.Token(o.Name) {
 		return fmt.Errorf("session: Cookie.Name %q is not a valid cookie name", o.Name)
 	}
 	if !validAttr(o.Path) || !strings.HasPrefix(o.Path, "/") {
@@ -101,21 +103,6 @@ func (o *CookieOptions) check() error {
 		return fmt.Errorf("session: cookie %q: a __Host- name requires Secure, no Domain and Path \"/\"", o.Name)
 	}
 	return nil
-}
-
-// validToken reports whether s is a non-empty RFC 7230 token, the syntax of
-// a cookie name.
-func validToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x80 || c <= ' ' || c == 0x7f || strings.IndexByte(`()<>@,;:\"/[]?={}`, c) >= 0 {
-			return false
-		}
-	}
-	return true
 }
 
 // validAttr reports whether s can be written as a Path or Domain attribute

@@ -10,8 +10,8 @@
 // turns a session's values and metadata into those bytes and back
 // (codecs/jsoncodec writes express-session's document; codecs/gobcodec is for
 // Go-only deployments). Stores live under stores/ (memstore, boltstore,
-// pgstore, redisstore), or stores.Open picks one from a URL; any store of your
-// own proves itself with conformance.Run.
+// pgstore, mysqlstore, redisstore), or stores.Open picks one from a URL; any
+// store of your own proves itself with conformance.Run.
 //
 // The middleware package connects a Manager to net/http: it reads and
 // verifies the signed cookie, opens the request's [Session] with
@@ -53,9 +53,11 @@
 // implements [UserIndex], the Manager keeps the index in step, and
 // [Manager.UserSessions], [Manager.RevokeUser] ("log out everywhere"),
 // [Session.Others] and [Session.RevokeOthers] work; elsewhere they return
-// [ErrUnsupported]. Other optional capabilities are found the same way, once,
-// at construction: [Counter], [Pruner], [Iterator], [Pinger], [Checker],
-// [ExpiredCounter], io.Closer. A codec whose format reserves keys implements
+// [ErrUnsupported]. The Manager finds [Counter], [Pruner], [Pinger] and
+// [ConditionalStore] the same way, once, at construction, and
+// [Manager.Close] closes a store that is an io.Closer; [Iterator],
+// [Checker] and [ExpiredCounter] serve tools such as sessionctl, which ask
+// the store for them. A codec whose format reserves keys implements
 // [KeyChecker], and Put refuses those keys with [ErrReserved].
 //
 // # Concurrent requests of one session
@@ -81,13 +83,15 @@
 //     one) and returns [ErrEnded], which the middleware treats as an outcome,
 //     not a failure. Only a new session is ever inserted.
 //   - The read path costs what it did: an unmodified request makes one
-//     round trip and writes nothing. A conflict costs one load and one write
-//     per retry.
+//     round trip and writes nothing. A conflict costs one write and at most
+//     one load per retry (none where the store's Replace returns a
+//     [StaleError]).
 //
 // A store without ConditionalStore gets plain saves: the last commit writes
-// the whole session, and Update is Get, fn, Put. Store authors: see ConditionalStore for the contract,
-// which any token works for (a row version, a compare-and-set), and which
-// needs no change to a schema a Node application shares.
+// the whole session, and Update is Get, fn, Put. Store authors: see
+// ConditionalStore for the contract, which any token works for (a row
+// version, a compare-and-set), and which needs no change to a schema a Node
+// application shares.
 //
 // # Errors and logs
 //

@@ -49,7 +49,8 @@ type Config struct {
 
 	// ConflictRetries bounds how many times Commit reloads and re-applies a
 	// request's changes when another writer changed the record first (see
-	// ConditionalStore); each retry costs one load and one write. With n
+	// ConditionalStore); each retry costs one write and at most one load
+	// (none when the store's Replace returns a StaleError). With n
 	// requests of one session committing at once, a request can lose at most
 	// n-1 times. The default is DefaultConflictRetries (32); a negative
 	// value never retries.
@@ -122,7 +123,6 @@ type Manager struct {
 
 	counter Counter
 	pruner  Pruner
-	iter    Iterator
 	users   UserIndex
 	pinger  Pinger
 	// cond is the store's conditional save, nil when it has none.
@@ -187,7 +187,6 @@ func New(cfg Config) (*Manager, error) {
 	m := &Manager{cfg: cfg, store: cfg.Store, codec: cfg.Codec, log: cfg.Logger, metrics: cfg.Metrics, timed: !nop}
 	m.counter, _ = cfg.Store.(Counter)
 	m.pruner, _ = cfg.Store.(Pruner)
-	m.iter, _ = cfg.Store.(Iterator)
 	m.users, _ = cfg.Store.(UserIndex)
 	if uk, ok := cfg.Store.(UserKeyer); ok && m.users != nil && uk.UserKey() != cfg.UserKey {
 		return nil, fmt.Errorf("session: Config.UserKey is %q but the store finds users under %q; set both to the same key", cfg.UserKey, uk.UserKey())

@@ -26,6 +26,9 @@ type Session struct {
 	mu     sync.Mutex
 	id     string // current ID; empty for a new session until needed
 	loaded bool   // the record was loaded (or there was none to load)
+	// reqSecure is the request's scheme as SetRequestSecure gave it (in
+	// what would be padding after loaded: a Session stays its size).
+	reqSecure uint8
 	// loadErr is a failed load: no change may be saved over a record that
 	// could not be read.
 	loadErr error
@@ -54,11 +57,18 @@ type Session struct {
 	// loaded record (ConditionalStore). updates holds, per key, the Update
 	// functions to run again on a fresh record after a conflict; a key the
 	// request last Put or Deleted has none (its value is the request's own).
-	// idle is the lifetime SetIdleTimeout gave.
+	// idle is the lifetime SetIdleTimeout gave, nil when it was not called.
 	version []byte
 	updates map[string][]updateFn
 	idle    *int64
 }
+
+// Values of Session.reqSecure.
+const (
+	schemeUnknown uint8 = iota // not given: records store Cookie.Secure
+	schemeHTTP
+	schemeHTTPS
+)
 
 // CookieAction tells the middleware what to do with the cookie after a
 // commit.
@@ -96,6 +106,38 @@ func (s *Session) browserSession() bool {
 	return s.m.cfg.Cookie.BrowserSession
 }
 
+// SetRequestSecure tells s whether its request came over HTTPS, for a
+// cookie that is Secure only on HTTPS (the middleware's AutoSecure,
+// express-session's secure: 'auto'); the middleware calls it when it opens
+// the session in that mode. A record this request creates (a new session,
+// one given a new ID by Renew, one re-created after Destroy) then stores
+// "secure" as the request saw it, and a loaded session keeps what its
+// record holds: express-session decides the field once, when it creates the
+// session, and so does the Manager. Without a call, or when Cookie.Secure is
+// set, every record stores Cookie.Secure.
+func (s *Session) SetRequestSecure(secure bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reqSecure = schemeHTTP
+	if secure {
+		s.reqSecure = schemeHTTPS
+	}
+}
+
+// secureField is the "secure" the record stores at the next save. The
+// caller holds s.mu.
+func (s *Session) secureField() *bool {
+	switch o := s.m.cfg.Cookie.Secure; {
+	case o || s.reqSecure == schemeUnknown:
+		return ptr(o)
+	case !s.isNew:
+		// Loaded (or reloaded after a conflict): the record's own value,
+		// or none when the record has none, as express-session keeps it.
+		return s.state.Cookie.Secure
+	}
+	return ptr(s.reqSecure == schemeHTTPS)
+}
+
 // SetIdleTimeout gives this session its own idle timeout, such as a long
 // one for "remember me". It is kept in the record as the cookie's
 // originalMaxAge, where express-session keeps a per-session maxAge, so a
@@ -112,7 +154,6 @@ func (s *Session) SetIdleTimeout(d time.Duration) error {
 	ms := d.Milliseconds()
 	s.state.Cookie.OriginalMaxAge = &ms
 	s.idle = &ms
-	s.markDirty(lifetimeKey)
 	return nil
 }
 
@@ -293,8 +334,11 @@ func (s *Session) Clear() error {
 func (s *Session) Modified() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.dirty) > 0 || s.renew
+	return s.changed() || s.renew
 }
+
+// changed reports whether the request changed a value or the lifetime.
+func (s *Session) changed() bool { return len(s.dirty) > 0 || s.idle != nil }
 
 // Renew gives the session a new ID, keeping its data; the record under the
 // old ID is deleted at commit. Call it on login and on any change of
@@ -424,7 +468,7 @@ func (m *Manager) Commit(ctx context.Context, s *Session) (CommitResult, error) 
 		return CommitResult{}, nil
 	}
 	if s.loadErr != nil {
-		if s.refused || len(s.dirty) > 0 || s.renew || s.destroyed {
+		if s.refused || s.changed() || s.renew || s.destroyed {
 			return CommitResult{}, fmt.Errorf("session: not saved, the record could not be loaded: %w", s.loadErr)
 		}
 		return CommitResult{}, nil
@@ -433,7 +477,7 @@ func (m *Manager) Commit(ctx context.Context, s *Session) (CommitResult, error) 
 
 	var res CommitResult
 	switch {
-	case len(s.dirty) > 0 || s.renew:
+	case s.changed() || s.renew:
 		var err error
 		if res, err = m.saveSession(ctx, s, m.cfg.now()); err != nil {
 			return CommitResult{}, err
@@ -481,7 +525,7 @@ func (m *Manager) saveSession(ctx context.Context, s *Session, now time.Time) (C
 	if err := m.save(ctx, id, data, exp); err != nil {
 		return CommitResult{}, err
 	}
-	return m.saved(ctx, s, id, exp, browser), nil
+	return m.saved(ctx, s, id, exp, browser, false), nil
 }
 
 // storedID is the ID of the record backing s, if any.
@@ -516,8 +560,9 @@ func (m *Manager) touchSession(ctx context.Context, s *Session, now time.Time, u
 // fillCookie mirrors the cookie settings into the record, as
 // express-session does on every save. A stored session keeps its own
 // lifetime: its originalMaxAge (the idle window), or none for a
-// browser-session cookie; a new one gets the configured kind.
-func (m *Manager) fillCookie(c *Cookie, browser bool, idle time.Duration, exp time.Time) {
+// browser-session cookie; a new one gets the configured kind. secure is the
+// Session's secureField.
+func (m *Manager) fillCookie(c *Cookie, browser bool, idle time.Duration, exp time.Time, secure *bool) {
 	o := m.cfg.Cookie
 	*c = Cookie{Path: o.Path, Domain: o.Domain, Priority: string(o.Priority)}
 	if !browser {
@@ -526,9 +571,10 @@ func (m *Manager) fillCookie(c *Cookie, browser bool, idle time.Duration, exp ti
 		c.OriginalMaxAge, c.Expires = &ms, &e
 	}
 	// express-session stores secure whenever the app sets the option (true,
-	// false, or 'auto' resolved per request), and Secure is always set here.
-	// A Node app that leaves it unset stores none, which it reads as false.
-	c.Secure = ptr(o.Secure)
+	// false, or 'auto' resolved when the session is created), and the
+	// Manager always has a value for it. A Node app that leaves it unset
+	// stores none, which it reads as false.
+	c.Secure = secure
 	if !o.ScriptAccessible {
 		c.HTTPOnly = ptr(true)
 	}

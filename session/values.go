@@ -156,8 +156,9 @@ func flashesOf(v any, ok bool) map[string][]string {
 // alone, with no side effects, and must not call the Session's methods (it
 // runs while the session is locked). For the same reason, a value read
 // after Update (to show a new count) is this request's view; the value
-// stored may be higher once a retry at commit ran fn on a fresher one. Put and Delete of the same key later
-// in the request override it, as they would any value.
+// stored may be higher once a retry at commit ran fn on a fresher one. Put
+// and Delete of the same key later in the request override it, as they
+// would any value.
 //
 // Stores without session.ConditionalStore cannot detect a concurrent
 // change: there Update is Get, fn, Put, and the last commit wins.

@@ -71,9 +71,6 @@ func (s *Session) reapply(fresh *State) error {
 		fresh.Values = map[string]any{}
 	}
 	for k := range s.dirty {
-		if k == lifetimeKey {
-			continue
-		}
 		if fns, ok := s.updates[k]; ok {
 			v, present := fresh.Values[k]
 			for _, fn := range fns {
@@ -101,10 +98,6 @@ func (s *Session) reapply(fresh *State) error {
 	return nil
 }
 
-// lifetimeKey marks a lifetime change (SetIdleTimeout) in Session.dirty: the
-// empty key, which no value can have under any codec.
-const lifetimeKey = ""
-
 // prepare readies s.state for a save at now and encodes it. ok is false
 // when the session is already past its deadline and must not be saved.
 // The caller holds s.mu.
@@ -128,7 +121,7 @@ func (m *Manager) prepare(s *Session, now time.Time) (data []byte, exp time.Time
 	if idle < 0 {
 		idle = exp.Sub(now)
 	}
-	m.fillCookie(&st.Cookie, browser, idle, exp)
+	m.fillCookie(&st.Cookie, browser, idle, exp, s.secureField())
 	data, err = m.codec.Encode(st)
 	if err != nil {
 		return nil, exp, browser, false, fmt.Errorf("session: encode: %w", err)
@@ -136,9 +129,10 @@ func (m *Manager) prepare(s *Session, now time.Time) (data []byte, exp time.Time
 	return data, exp, browser, true, nil
 }
 
-// saved does the bookkeeping after the session was written under id. The
-// caller holds s.mu.
-func (m *Manager) saved(ctx context.Context, s *Session, id string, exp time.Time, browser bool) CommitResult {
+// saved does the bookkeeping after the session was written under id;
+// linked says the caller already linked id to its user with exp. The caller
+// holds s.mu.
+func (m *Manager) saved(ctx context.Context, s *Session, id string, exp time.Time, browser, linked bool) CommitResult {
 	if s.isNew && (s.oldID == "" || s.destroyed) {
 		// A session re-created after Destroy (to carry a "signed out"
 		// flash) is a new session too.
@@ -146,14 +140,14 @@ func (m *Manager) saved(ctx context.Context, s *Session, id string, exp time.Tim
 	}
 	if m.users != nil {
 		user := userOf(s.state.Values, m.cfg.UserKey)
-		if user != "" {
+		if user != "" && !linked {
 			m.link(ctx, user, id, exp)
 		}
 		if s.userAtLoad != "" && s.userAtLoad != user && s.oldID == "" {
 			m.unlink(ctx, s.userAtLoad, id)
 		}
 	}
-	s.isNew, s.storedExp, s.dirty, s.updates, s.renew, s.fromRecord = false, exp, nil, nil, false, true
+	s.isNew, s.storedExp, s.dirty, s.updates, s.idle, s.renew, s.fromRecord = false, exp, nil, nil, nil, false, true
 	return CommitResult{Cookie: CookieSet, ID: id, ExpiresAt: exp, BrowserSession: browser}
 }
 
@@ -175,7 +169,7 @@ func (m *Manager) saveConditional(ctx context.Context, s *Session, now time.Time
 	if err != nil {
 		return CommitResult{}, err
 	}
-	return m.saved(ctx, s, id, exp, browser), nil
+	return m.saved(ctx, s, id, exp, browser, false), nil
 }
 
 // replaceLoaded saves a loaded session over its record, merging with what
@@ -194,7 +188,7 @@ func (m *Manager) replaceLoaded(ctx context.Context, s *Session, now time.Time) 
 		err = m.replace(ctx, s.id, data, exp, s.version)
 		switch {
 		case err == nil:
-			return m.saved(ctx, s, s.id, exp, browser), nil
+			return m.saved(ctx, s, s.id, exp, browser, false), nil
 		case errors.Is(err, ErrNotFound):
 			return CommitResult{}, m.ended(ctx, s, s.id)
 		case !errors.Is(err, ErrConflict):
@@ -248,7 +242,7 @@ func (m *Manager) renewConditional(ctx context.Context, s *Session, now time.Tim
 		}
 		fresh, exp0, ver, found, err := m.loadVersion(ctx, old)
 		if err == nil && found && bytes.Equal(ver, s.version) {
-			return m.saved(ctx, s, id, exp, browser), nil
+			return m.saved(ctx, s, id, exp, browser, true), nil
 		}
 		// Undo the new record: the old one is gone, changed or unknown.
 		_ = m.delete(ctx, id)
@@ -304,7 +298,7 @@ func (m *Manager) ended(ctx context.Context, s *Session, id string) error {
 	m.metrics.SessionEvent(EventEnded, 1)
 	m.log.LogAttrs(ctx, slog.LevelDebug, "session ended by another request after this one loaded it; changes dropped",
 		slog.String("session", LogID(id)))
-	s.dirty, s.updates, s.renew = nil, nil, false
+	s.dirty, s.updates, s.idle, s.renew = nil, nil, nil, false
 	return ErrEnded
 }
 

@@ -282,3 +282,39 @@ func TestConditionalWithHashedIDs(t *testing.T) {
 		t.Fatal("the deleted session was written back")
 	}
 }
+
+// linkCounting counts the LinkUser calls that reach a memstore, keeping its
+// ConditionalStore capability.
+type linkCounting struct {
+	*memstore.Store
+	links int
+}
+
+func (c *linkCounting) LinkUser(ctx context.Context, user, id string, exp time.Time) error {
+	c.links++
+	return c.Store.LinkUser(ctx, user, id, exp)
+}
+
+// A renew (login) through a ConditionalStore links the new ID to its user
+// once: the link made before the old record is checked serves the commit.
+func TestRenewConditionalLinksOnce(t *testing.T) {
+	mem := memstore.New()
+	t.Cleanup(func() { mem.Close() })
+	st := &linkCounting{Store: mem}
+	m := newCondManager(t, st, session.Config{})
+	ctx := context.Background()
+	s := m.Open(ctx, "")
+	_ = s.SetUser("ana")
+	id := commit(t, m, s).ID
+	before := st.links
+	s = m.Open(ctx, id)
+	_ = s.Renew()
+	newID := commit(t, m, s).ID
+	if n := st.links - before; n != 1 {
+		t.Errorf("a renew made %d LinkUser calls; want 1", n)
+	}
+	infos, err := m.UserSessions(ctx, "ana")
+	if err != nil || len(infos) != 1 || infos[0].ID != newID {
+		t.Fatalf("UserSessions(ana) = %v, %v; want the renewed session only", infos, err)
+	}
+}

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/sessionkit/sessionkit/session"
@@ -30,6 +33,42 @@ func ExampleOpen() {
 	// Output:
 	// *memstore.Store
 	// true
+}
+
+func ExampleOpenWith() {
+	// A tool that inspects an application's store (as sessionctl does) asks
+	// for nothing to be created and no background pruning to run.
+	dir, err := os.MkdirTemp("", "sessions")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer os.RemoveAll(dir)
+	url := "bbolt://" + filepath.ToSlash(filepath.Join(dir, "sessions.db"))
+	inspect := stores.Options{NoCreate: true, NoPruning: true}
+
+	// A mistyped path is an error, not a new, empty store.
+	_, err = stores.OpenWith(context.Background(), url, inspect)
+	fmt.Println(errors.Is(err, fs.ErrNotExist))
+
+	// The application creates its store; the tool then opens it.
+	st, err := stores.Open(context.Background(), url)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	st.(io.Closer).Close()
+	st, err = stores.OpenWith(context.Background(), url, inspect)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer st.(io.Closer).Close()
+	n, err := st.(session.Counter).Count(context.Background())
+	fmt.Println(n, err)
+	// Output:
+	// true
+	// 0 <nil>
 }
 
 func ExampleRegister() {

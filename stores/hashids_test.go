@@ -28,6 +28,7 @@ func TestHashedIDs(t *testing.T) {
 		{"bbolt", e2e.BboltURL},
 		{"postgres", e2e.PostgresURL},
 		{"redis", e2e.RedisURL},
+		{"mysql", e2e.MySQLURL},
 	} {
 		t.Run(b.name, func(t *testing.T) {
 			ctx := context.Background()

@@ -19,6 +19,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sessionkit/sessionkit/express"
+	"github.com/sessionkit/sessionkit/internal/mysqltest"
 	"github.com/sessionkit/sessionkit/internal/pgtest"
 	"github.com/sessionkit/sessionkit/internal/redistest"
 	"github.com/sessionkit/sessionkit/middleware"
@@ -34,7 +35,7 @@ type outageCounts struct {
 	otherBodies                      map[string]int
 }
 
-// TestRestartIsAnsweredWith503 restarts a PostgreSQL and a Redis of the
+// TestRestartIsAnsweredWith503 restarts a PostgreSQL, a Redis and a MariaDB of the
 // test's own under a server whose handler has the README's shape (it ignores
 // the error of Put) while clients keep counting visits. Every request that
 // fails must be a 503, which a load balancer retries; none may be a 200 that
@@ -77,6 +78,14 @@ func TestRestartIsAnsweredWith503(t *testing.T) {
 			}
 			return srv.URL(), func() {
 				srv.Stop()
+				time.Sleep(500 * time.Millisecond)
+				srv.Start()
+			}
+		}, 8},
+		{"mysql", func(t *testing.T) (string, func()) {
+			srv := mysqltest.StartServer(t)
+			return srv.URL() + "?create_table=true&prune_interval=off", func() {
+				srv.Stop() // connections in use get "server shutdown in progress" (1053) or are closed
 				time.Sleep(500 * time.Millisecond)
 				srv.Start()
 			}

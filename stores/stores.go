@@ -6,6 +6,7 @@
 // The built-in schemes are
 //
 //	postgres://, postgresql://     stores/pgstore (pgx connection URL)
+//	mysql://user:pass@host:3306/db stores/mysqlstore (MySQL or MariaDB)
 //	redis://, rediss://            stores/redisstore, one node, or a Cluster with addr= parameters
 //	redis+cluster://, rediss+cluster://   stores/redisstore, a Cluster: host1:port,host2:port,…
 //	redis+sentinel://, rediss+sentinel:// stores/redisstore, the master that Sentinels at
@@ -16,10 +17,10 @@
 //
 // This package is only a table of schemes. Each store package opens itself
 // from its URL and owns its query parameters, documented at its OpenURL
-// (pgstore.Open, redisstore.Open, boltstore.OpenURL, memstore.OpenURL): a
-// parameter a store does not know is an error, from the store or from its
-// client library (a PostgreSQL server refuses one when it is first
-// connected to). Another package adds a scheme with Register.
+// (pgstore.Open, mysqlstore.Open, redisstore.Open, boltstore.OpenURL,
+// memstore.OpenURL): a parameter a store does not know is an error, from
+// the store or from its client library (a PostgreSQL server refuses one when
+// it is first connected to). Another package adds a scheme with Register.
 //
 // The built-in stores are registered by this package itself, which imports
 // them, rather than by the stores in their init functions: a store then
@@ -42,6 +43,7 @@ import (
 	"github.com/sessionkit/sessionkit/session"
 	"github.com/sessionkit/sessionkit/stores/boltstore"
 	"github.com/sessionkit/sessionkit/stores/memstore"
+	"github.com/sessionkit/sessionkit/stores/mysqlstore"
 	"github.com/sessionkit/sessionkit/stores/pgstore"
 	"github.com/sessionkit/sessionkit/stores/redisstore"
 )
@@ -56,11 +58,15 @@ var builtin = []struct {
 	forms string
 	// where, if set, names the place a URL opens, for Same.
 	where func(rawURL string) (string, error)
+	// schema, if set, returns the SQL that creates what a URL names, for
+	// Schema.
+	schema func(rawURL string) (string, error)
 }{
-	{"postgres", []string{"postgres", "postgresql"}, adapt(pgstore.OpenURL), pgstore.URLForms, nil},
-	{"redis", []string{"redis", "rediss", "redis+cluster", "rediss+cluster", "redis+sentinel", "rediss+sentinel"}, adapt(redisstore.OpenURL), redisstore.URLForms, nil},
-	{"bbolt", []string{"bbolt"}, adapt(boltstore.OpenURL), boltstore.URLForms, boltstore.URLPath},
-	{"memory", []string{"memory"}, adapt(memstore.OpenURL), memstore.URLForms, nil},
+	{"postgres", []string{"postgres", "postgresql"}, adapt(pgstore.OpenURL), pgstore.URLForms, nil, pgstore.SchemaURL},
+	{"redis", []string{"redis", "rediss", "redis+cluster", "rediss+cluster", "redis+sentinel", "rediss+sentinel"}, adapt(redisstore.OpenURL), redisstore.URLForms, nil, nil},
+	{"bbolt", []string{"bbolt"}, adapt(boltstore.OpenURL), boltstore.URLForms, boltstore.URLPath, nil},
+	{"memory", []string{"memory"}, adapt(memstore.OpenURL), memstore.URLForms, nil, nil},
+	{"mysql", []string{"mysql"}, adapt(mysqlstore.OpenURL), mysqlstore.URLForms, nil, mysqlstore.SchemaURL},
 }
 
 func init() {
@@ -213,6 +219,29 @@ func Same(a, b string) bool {
 	return erra == nil && errb == nil && wa == wb
 }
 
+// Schema returns the SQL that creates the table a SQL store's URL names
+// (its table and related parameters apply), without connecting, for an
+// operator who creates tables by hand. A store that needs no schema (Redis,
+// bbolt, memory) or a scheme added with Register gives an error that says
+// so; an unknown scheme's error lists the known ones.
+func Schema(rawURL string) (string, error) {
+	scheme, _, ok := strings.Cut(rawURL, "://")
+	if !ok {
+		return "", fmt.Errorf("stores: %q is not a store URL", redact.URL(rawURL))
+	}
+	for _, b := range builtin {
+		for _, s := range b.schemes {
+			if strings.EqualFold(s, scheme) {
+				if b.schema == nil {
+					return "", fmt.Errorf("stores: the %s store has no schema to create: it makes what it needs as sessions are saved", b.name)
+				}
+				return b.schema(rawURL)
+			}
+		}
+	}
+	return "", fmt.Errorf("stores: no SQL schema for scheme %q; known schemes are %s", scheme, strings.Join(Schemes(), ", "))
+}
+
 // Usage describes the URLs Open takes, every form of every built-in store
 // with its parameters and their defaults, then any scheme added with
 // Register, for a program's help text.
@@ -239,8 +268,8 @@ func Usage() string {
 }
 
 // Backend returns the name of the store that rawURL's scheme selects among
-// the built-in ones ("postgres", "redis", "bbolt", "memory"), for metrics
-// labels and messages, or the scheme itself for a store added with
+// the built-in ones ("postgres", "mysql", "redis", "bbolt", "memory"), for
+// metrics labels and messages, or the scheme itself for a store added with
 // Register.
 func Backend(rawURL string) string {
 	scheme, _, _ := strings.Cut(rawURL, ":")

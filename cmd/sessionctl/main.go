@@ -9,7 +9,7 @@
 //	                                copy every live session with its expiry
 //	sessionctl revoke --user U [--user-key K] [--scan] [--dry-run] URL
 //	                                end every live session of a user
-//	sessionctl schema [--table T] [--schema S] [--user-index]
+//	sessionctl schema URL
 //	                                print the PostgreSQL SQL
 //	sessionctl cookie verify|sign …  check or mint a signed session cookie
 //

@@ -4,24 +4,16 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/sessionkit/sessionkit/stores/pgstore"
+	"github.com/sessionkit/sessionkit/stores"
 )
 
 func runSchema(args []string, stdout, stderr io.Writer) error {
-	fs := command("schema", "schema [--table T] [--schema S] [--user-index]\n\nPrints the SQL of the PostgreSQL session table.", false)
-	var o pgstore.Options
-	fs.StringVar(&o.Table, "table", "session", "table name")
-	fs.StringVar(&o.Schema, "schema", "", "schema holding the table (default: the search_path)")
-	fs.BoolVar(&o.UserIndex, "user-index", false, "include the index on the user key, uncommented")
-	fs.StringVar(&o.UserKey, "user-key", "user_id", "top-level session key holding the user id")
-	pos, err := parse(fs, args, stderr)
+	fs := command("schema", "schema URL\n\nPrints the SQL that creates the session table a PostgreSQL or MySQL URL names,\nwithout connecting: the URL's table parameter (and for PostgreSQL schema,\nuser_key and user_index) apply, e.g.\n\n  sessionctl schema 'postgres://db/app?table=web&schema=app'\n  sessionctl schema mysql://db/app", true)
+	url, err := oneURL(fs, args, stderr)
 	if err != nil {
 		return err
 	}
-	if len(pos) > 0 {
-		return usagef("schema takes no arguments, got %q", pos)
-	}
-	sql, err := pgstore.Schema(o)
+	sql, err := stores.Schema(url)
 	if err != nil {
 		return err
 	}

@@ -136,13 +136,14 @@ var backends = []struct {
 	{"postgres", e2e.PostgresURL},
 	{"redis", e2e.RedisURL},
 	{"bbolt", e2e.BboltURL},
+	{"mysql", e2e.MySQLURL},
 }
 
 func TestUsage(t *testing.T) {
 	for _, args := range [][]string{
 		nil, {"frobnicate"}, {"check"}, {"count", "a", "b"}, {"migrate", "--from", "memory://"},
 		{"migrate", "--from", "bbolt://x.db", "--to", "bbolt://./x.db"}, {"prune", "--batch", "0", "memory://"},
-		{"cookie"}, {"cookie", "eat"}, {"schema", "extra"},
+		{"cookie"}, {"cookie", "eat"}, {"schema"}, {"schema", "a", "b"},
 	} {
 		if _, _, code := ctl(t, args...); code != exitUsage {
 			t.Errorf("sessionctl %q: exit %d, want %d", args, code, exitUsage)
@@ -171,9 +172,18 @@ func TestUsage(t *testing.T) {
 	}
 }
 
+// TestSchema prints each SQL store's table from its URL alone, through the
+// registry: nothing listens on these ports, so no connection is made.
 func TestSchema(t *testing.T) {
 	want(t, 0, []string{`CREATE TABLE IF NOT EXISTS "app"."web"`, `"IDX_web_expire"`, `"sess" json NOT NULL`},
-		"schema", "--table", "web", "--schema", "app")
+		"schema", "postgres://u:pw@127.0.0.1:1/db?table=web&schema=app")
+	want(t, 0, []string{"CREATE TABLE IF NOT EXISTS `web`", "`expires`"},
+		"schema", "mysql://u:pw@127.0.0.1:1/db?table=web")
+	for _, u := range []string{"redis://127.0.0.1:1/0", "memory://"} {
+		if out, errOut, code := ctl(t, "schema", u); code == exitOK || !strings.Contains(out+errOut, "no schema") {
+			t.Errorf("sessionctl schema %s: exit %d, %q %q; want a failure saying the store has no schema", u, code, out, errOut)
+		}
+	}
 }
 
 func TestCookie(t *testing.T) {
@@ -357,7 +367,7 @@ func TestCheckBbolt(t *testing.T) {
 // backends that an operator would move between, then resumes.
 func TestMigrate(t *testing.T) {
 	const n = 2000
-	pairs := []struct{ from, to int }{{1, 0}, {2, 0}, {0, 1}, {0, 2}}
+	pairs := []struct{ from, to int }{{1, 0}, {2, 0}, {0, 1}, {0, 2}, {2, 3}, {3, 2}}
 	for _, p := range pairs {
 		from, to := backends[p.from], backends[p.to]
 		t.Run(from.name+"-to-"+to.name, func(t *testing.T) {
@@ -535,6 +545,7 @@ func TestUnknownParameter(t *testing.T) {
 		"rediss+sentinel": "rediss+sentinel://127.0.0.1:7200?master_name=mymaster&dial_timeout=200ms",
 		"bbolt":           bolt,
 		"memory":          "memory://?prune_interval=off",
+		"mysql":           e2e.MySQLURL(t),
 	}
 	for _, scheme := range stores.Schemes() {
 		t.Run(scheme, func(t *testing.T) {

@@ -10,7 +10,7 @@
 //	SESSION_SECRET   the cookie signing secret, at least 32 bytes; required
 //	                 unless -dev is given
 //	SESSION_STORE    the store URL (see package stores): postgres://…,
-//	                 redis://…, bbolt:///path.db, memory://
+//	                 mysql://…, redis://…, bbolt:///path.db, memory://
 //	DATABASE_URL     used when SESSION_STORE is unset
 //	                 neither: the bbolt file sessions.db in the working directory
 //	SESSION_EXPRESS  "true" for express mode, as -express
@@ -34,12 +34,13 @@
 // secret per run. Never use -dev in production: whoever can read that file
 // can forge cookies.
 //
-// A PostgreSQL URL is used as given. The session table must exist (create it
-// with the SQL that `sessionctl schema` prints), or add create_table=true to
-// the URL to let the store create it on first start. A bbolt URL without
-// on_damage gets on_damage=reset: this app's sessions are disposable, so a
-// damaged file is moved aside (and logged) and the server starts with no
-// sessions rather than not at all.
+// A PostgreSQL or MySQL URL is used as given. The session table must exist
+// (create it with the SQL that `sessionctl schema URL` prints), or add
+// create_table=true to the URL to let the
+// store create it on first start. A bbolt URL without on_damage gets
+// on_damage=reset: this app's sessions are disposable, so a damaged file is
+// moved aside (and logged) and the server starts with no sessions rather
+// than not at all.
 //
 // GET /metrics serves Prometheus metrics and GET /healthz checks the store;
 // both are outside the session middleware. The server stops gracefully on

@@ -277,6 +277,7 @@ func TestStoreSelection(t *testing.T) {
 		{env{"DATABASE_URL": "postgres://h/db"}, "postgres://h/db"},
 		{env{"SESSION_STORE": "postgres://h/db?sslmode=disable"}, "postgres://h/db?sslmode=disable"},
 		{env{"SESSION_STORE": "postgres://h/db?create_table=true"}, "postgres://h/db?create_table=true"},
+		{env{"SESSION_STORE": "mysql://u@h:3306/db?table=s"}, "mysql://u@h:3306/db?table=s"},
 	} {
 		tc.env["SESSION_SECRET"] = testSecret
 		c, err := parseConfig(nil, tc.env.get, io.Discard)

@@ -144,6 +144,7 @@ func TestRestartKeepsSessions(t *testing.T) {
 		{"bbolt", e2e.BboltURL},
 		{"postgres", e2e.PostgresURL},
 		{"redis", e2e.RedisURL},
+		{"mysql", e2e.MySQLURL},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			envs := []string{"SESSION_SECRET=" + testSecret, "SESSION_STORE=" + tc.url(t)}

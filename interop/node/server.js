@@ -23,6 +23,9 @@
 //                   apps write secure: NODE_ENV === 'production' in
 //                   development), "true", "auto", or "unset" to leave it out
 //                   (express-session then stores no "secure" field).
+//   TRUST_PROXY     "1" sets Express's trust proxy to loopback, so req.secure
+//                   (and so secure: 'auto') follows the X-Forwarded-Proto the
+//                   tests send to stand for HTTPS.
 //   GENID           "odd" makes session IDs that are not base64url: they
 //                   hold the characters cookie encoders treat differently
 //                   (ID_ODD_CHARS below) before 16 random ones.
@@ -124,6 +127,7 @@ async function main() {
   const { store, timezone } = await makeStore();
 
   const app = express();
+  if (env('TRUST_PROXY', '') === '1') app.set('trust proxy', 'loopback');
   app.use(express.json());
   app.use(session({
     name: 'connect.sid',

@@ -106,43 +106,5 @@ func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 // the expired prefix of the expiry index in transactions of bounded size.
 // It implements session.ExpiredCounter.
 func (s *Store) CountExpired(ctx context.Context) (int64, error) {
-	var total int64
-	now := uint64(time.Now().UnixNano())
-	var from []byte
-	for {
-		if err := s.check(ctx); err != nil {
-			return 0, err
-		}
-		done := false
-		err := s.db.View(func(tx *bbolt.Tx) error {
-			b := tx.Bucket(s.exp)
-			if b == nil {
-				return errMissing(s.exp)
-			}
-			c := b.Cursor()
-			k, _ := c.First()
-			if from != nil {
-				k, _ = c.Seek(from)
-			}
-			for n := 0; k != nil; k, _ = c.Next() {
-				if len(k) < 8 || binary.BigEndian.Uint64(k) > now {
-					break
-				}
-				if n == countBatch {
-					from = bytes.Clone(k)
-					return nil
-				}
-				n++
-				total++
-			}
-			done = true
-			return nil
-		})
-		if err != nil {
-			return 0, s.fail("count expired", err)
-		}
-		if done {
-			return total, nil
-		}
-	}
+	return s.countIndex(ctx, "count expired", 0, uint64(time.Now().UnixNano()))
 }

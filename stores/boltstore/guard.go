@@ -99,21 +99,27 @@ func (s *Store) beginCtx(ctx context.Context) (*bbolt.Tx, error) {
 		tx  *bbolt.Tx
 		err error
 	}
-	ch := make(chan begun, 1)
+	// The goroutine hands its transaction over, or rolls it back itself
+	// once the caller has given up; Close waits for it.
+	ch, gaveUp := make(chan begun), make(chan struct{})
+	s.begins.Add(1)
 	go func() {
+		defer s.begins.Done()
 		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 		tx, err := s.begin()
-		ch <- begun{tx, err}
+		select {
+		case ch <- begun{tx, err}:
+		case <-gaveUp:
+			if tx != nil {
+				s.rollback(tx)
+			}
+		}
 	}()
 	select {
 	case b := <-ch:
 		return b.tx, b.err
 	case <-ctx.Done():
-		go func() {
-			if b := <-ch; b.tx != nil {
-				s.rollback(b.tx)
-			}
-		}()
+		close(gaveUp)
 		return nil, ctx.Err()
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"math"
 	"math/rand/v2"
 	"time"
 
@@ -148,17 +149,21 @@ func (s *Store) pruneBatch(b buckets, now uint64) (removed int64, more bool, err
 // Count returns the number of live records, reading the expiry index from
 // now on in transactions of bounded size.
 func (s *Store) Count(ctx context.Context) (int64, error) {
-	if err := s.check(ctx); err != nil {
-		return 0, err
-	}
+	return s.countIndex(ctx, "count", uint64(time.Now().UnixNano())+1, math.MaxUint64)
+}
+
+// countIndex counts the entries of the expiry index whose instant (Unix
+// nanoseconds) lies from lo to hi, both included, reading at most countBatch
+// of them per read transaction. Count and CountExpired share it, so both
+// read through the guard that turns a damaged file into an error.
+func (s *Store) countIndex(ctx context.Context, what string, lo, hi uint64) (int64, error) {
 	var total int64
-	from := make([]byte, 8)
-	binary.BigEndian.PutUint64(from, uint64(time.Now().UnixNano())+1)
+	from := binary.BigEndian.AppendUint64(nil, lo)
 	for from != nil {
 		if err := s.check(ctx); err != nil {
 			return 0, err
 		}
-		err := s.view("count", func(tx *bbolt.Tx) error {
+		err := s.view(what, func(tx *bbolt.Tx) error {
 			b := tx.Bucket(s.exp)
 			if b == nil {
 				return errMissing(s.exp)
@@ -166,6 +171,12 @@ func (s *Store) Count(ctx context.Context) (int64, error) {
 			c := b.Cursor()
 			n := 0
 			for k, _ := c.Seek(from); k != nil; k, _ = c.Next() {
+				if len(k) < 8 {
+					continue // not an index entry; Check reports damage
+				}
+				if binary.BigEndian.Uint64(k) > hi {
+					break
+				}
 				if n == countBatch {
 					from = bytes.Clone(k)
 					return nil
@@ -177,7 +188,7 @@ func (s *Store) Count(ctx context.Context) (int64, error) {
 			return nil
 		})
 		if err != nil {
-			return 0, s.fail("count", err)
+			return 0, s.fail(what, err)
 		}
 	}
 	return total, nil

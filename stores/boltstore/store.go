@@ -159,6 +159,8 @@ type Store struct {
 	committerDone chan struct{}
 	pruneCancel   context.CancelFunc
 	pruneDone     chan struct{}
+	// begins counts the goroutines of beginCtx, which Close waits for.
+	begins sync.WaitGroup
 }
 
 // DamageAction is what Open does with a damaged file.
@@ -544,8 +546,9 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // Close stops the committer and prune goroutines, after the writes already
-// queued are committed, and closes the file when Open opened it. Calls after
-// the first return session.ErrClosed.
+// queued are committed, waits for a write that its context cut short to
+// release the file's write lock, and closes the file when Open opened it.
+// Calls after the first return session.ErrClosed.
 func (s *Store) Close() error {
 	s.mu.Lock()
 	if s.shut {
@@ -562,6 +565,7 @@ func (s *Store) Close() error {
 	}
 	<-s.pruneDone
 	<-s.committerDone
+	s.begins.Wait()
 	if s.own {
 		if err := s.closeDB(); err != nil {
 			return fmt.Errorf("bbolt %s: close: %w", s.path, err)

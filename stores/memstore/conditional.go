@@ -22,14 +22,9 @@ func (s *Store) LoadVersion(ctx context.Context, id string) ([]byte, time.Time, 
 	if err := ctx.Err(); err != nil {
 		return nil, time.Time{}, nil, false, err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if err := s.usable(ctx); err != nil {
+	r, ok, err := s.load(ctx, id)
+	if !ok || err != nil {
 		return nil, time.Time{}, nil, false, err
-	}
-	r, ok := s.records[id]
-	if !ok || !r.live(time.Now()) {
-		return nil, time.Time{}, nil, false, nil
 	}
 	return bytes.Clone(r.data), r.expiresAt, binary.BigEndian.AppendUint64(nil, r.version), true, nil
 }
@@ -57,10 +52,7 @@ func (s *Store) write(ctx context.Context, id string, data []byte, expiresAt tim
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
-	r := record{data: bytes.Clone(data), expiresAt: expiresAt.Round(0)}
-	if r.data == nil {
-		r.data = []byte{}
-	}
+	r := newRecord(data, expiresAt)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.usable(ctx); err != nil {
@@ -77,12 +69,6 @@ func (s *Store) write(ctx context.Context, id string, data []byte, expiresAt tim
 	case version != nil && old.version != binary.BigEndian.Uint64(version):
 		return false, fmt.Errorf("memstore: replace: %w", session.ErrConflict)
 	}
-	if !r.live(now) {
-		delete(s.records, id)
-		return true, nil
-	}
-	s.seq++
-	r.version = s.seq
-	s.records[id] = r
+	s.put(id, r, now)
 	return true, nil
 }

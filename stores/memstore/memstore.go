@@ -28,10 +28,11 @@ const batch = 256
 
 // Store is an in-process session store. It implements session.Store,
 // session.Counter, session.Pruner, session.Iterator, session.UserIndex,
-// session.Pinger, session.Checker, session.ExpiredCounter and io.Closer, and is safe for concurrent use. Expired
-// records are never returned and are removed by Prune, by the background
-// pruning goroutine, or when they are overwritten. After Close every method
-// returns session.ErrClosed.
+// session.Pinger, session.ConditionalStore, session.Checker,
+// session.ExpiredCounter and io.Closer, and is safe for concurrent use.
+// Expired records are never returned and are removed by Prune, by the
+// background pruning goroutine, or when they are overwritten. After Close
+// every method returns session.ErrClosed.
 type Store struct {
 	mu      sync.RWMutex
 	records map[string]record
@@ -149,16 +150,37 @@ func (s *Store) Load(ctx context.Context, id string) ([]byte, time.Time, bool, e
 	if err := ctx.Err(); err != nil {
 		return nil, time.Time{}, false, err
 	}
+	r, ok, err := s.load(ctx, id)
+	if !ok || err != nil {
+		return nil, time.Time{}, false, err
+	}
+	return bytes.Clone(r.data), r.expiresAt, true, nil
+}
+
+// load returns the live record under id, if any. Its data is the store's
+// own: the caller copies what it hands out.
+func (s *Store) load(ctx context.Context, id string) (record, bool, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if err := s.usable(ctx); err != nil {
-		return nil, time.Time{}, false, err
+		return record{}, false, err
 	}
 	r, ok := s.records[id]
 	if !ok || !r.live(time.Now()) {
-		return nil, time.Time{}, false, nil
+		return record{}, false, nil
 	}
-	return bytes.Clone(r.data), r.expiresAt, true, nil
+	return r, true, nil
+}
+
+// newRecord returns the record Save, Insert and Replace write: a copy of
+// data, never nil, so that Load of an empty record returns a non-nil slice
+// as for any other.
+func newRecord(data []byte, expiresAt time.Time) record {
+	r := record{data: bytes.Clone(data), expiresAt: expiresAt.Round(0)}
+	if r.data == nil {
+		r.data = []byte{}
+	}
+	return r
 }
 
 // Save stores a copy of data. An expiresAt that is not in the future removes
@@ -167,23 +189,26 @@ func (s *Store) Save(ctx context.Context, id string, data []byte, expiresAt time
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	r := record{data: bytes.Clone(data), expiresAt: expiresAt.Round(0)}
-	if r.data == nil {
-		r.data = []byte{} // so that Load of an empty record returns a non-nil slice, as for any other
-	}
+	r := newRecord(data, expiresAt)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.usable(ctx); err != nil {
 		return err
 	}
-	if !r.live(time.Now()) {
+	s.put(id, r, time.Now())
+	return nil
+}
+
+// put stores r under id with a new version, or removes the record when r
+// has already expired; the caller holds s.mu for writing.
+func (s *Store) put(id string, r record, now time.Time) {
+	if !r.live(now) {
 		delete(s.records, id)
-		return nil
+		return
 	}
 	s.seq++
 	r.version = s.seq
 	s.records[id] = r
-	return nil
 }
 
 // Touch moves the expiry of a live record. A missing or expired record is
@@ -227,6 +252,11 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 
 // Count returns the number of live records.
 func (s *Store) Count(ctx context.Context) (int64, error) {
+	return s.count(ctx, true)
+}
+
+// count returns the number of records that are live, or expired.
+func (s *Store) count(ctx context.Context, live bool) (int64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
@@ -238,7 +268,7 @@ func (s *Store) Count(ctx context.Context) (int64, error) {
 	now := time.Now()
 	var n int64
 	for _, r := range s.records {
-		if r.live(now) {
+		if r.live(now) == live {
 			n++
 		}
 	}

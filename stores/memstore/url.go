@@ -55,20 +55,5 @@ func (s *Store) Check(ctx context.Context, report func(session.Finding)) error {
 // CountExpired returns the number of expired records not yet pruned. It
 // implements session.ExpiredCounter.
 func (s *Store) CountExpired(ctx context.Context) (int64, error) {
-	if err := ctx.Err(); err != nil {
-		return 0, err
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if err := s.usable(ctx); err != nil {
-		return 0, err
-	}
-	now := time.Now()
-	var n int64
-	for _, r := range s.records {
-		if !r.live(now) {
-			n++
-		}
-	}
-	return n, nil
+	return s.count(ctx, false)
 }

@@ -49,7 +49,6 @@ type condQueries struct {
 
 func makeCondQueries(n names) condQueries {
 	t := n.table
-	const epochMS = `(date_part('epoch', "expire"::timestamptz) * 1000)::bigint`
 	return condQueries{
 		loadVersion: `SELECT "sess", ` + epochMS + `, "xmin"::text FROM ` + t +
 			` WHERE "sid" = $1 AND "expire" >= to_timestamp($2)`,

@@ -342,11 +342,7 @@ func (s *Store) Save(ctx context.Context, id string, data []byte, expiresAt time
 	if err := s.checkOpen(); err != nil {
 		return err
 	}
-	var arg any = data
-	if s.textJSON || data == nil {
-		arg = string(data)
-	}
-	_, err := s.pool.Exec(ctx, s.q.save, arg, unixCeil(expiresAt), id)
+	_, err := s.pool.Exec(ctx, s.q.save, s.jsonArg(data), unixCeil(expiresAt), id)
 	return s.wrap("save", err)
 }
 

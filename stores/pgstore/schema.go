@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/sessionkit/sessionkit/internal/redact"
 )
 
 // names are the quoted identifiers derived from Options.
@@ -46,11 +48,13 @@ type queries struct {
 	load, save, touch, del, count, prune, iterFirst, iterNext, user string
 }
 
+// epochMS reads a row's expire as Unix milliseconds. The cast reads expire
+// in the session's TimeZone, as to_timestamp wrote it, so the instant comes
+// back whatever the TimeZone.
+const epochMS = `(date_part('epoch', "expire"::timestamptz) * 1000)::bigint`
+
 func makeQueries(n names) queries {
 	t := n.table
-	// The cast reads expire in the session's TimeZone, as to_timestamp
-	// wrote it, so the instant comes back whatever the TimeZone.
-	const epochMS = `(date_part('epoch', "expire"::timestamptz) * 1000)::bigint`
 	return queries{
 		load: `SELECT "sess", ` + epochMS + ` FROM ` + t + ` WHERE "sid" = $1 AND "expire" >= to_timestamp($2)`,
 		save: `INSERT INTO ` + t + ` ("sess", "expire", "sid") VALUES ($1, to_timestamp($2), $3)` +
@@ -101,6 +105,16 @@ func Schema(opts Options) (string, error) {
 		return "", err
 	}
 	return makeNames(o).schemaText(o.UserIndex), nil
+}
+
+// SchemaURL is Schema for the table a postgres:// URL names (its table,
+// schema, user_key and user_index parameters), without connecting.
+func SchemaURL(rawURL string) (string, error) {
+	var opts Options
+	if _, err := parseURL(rawURL, &opts); err != nil {
+		return "", redact.Error(err, rawURL)
+	}
+	return Schema(opts)
 }
 
 // Schema returns the SQL that creates the Store's table and indexes (see

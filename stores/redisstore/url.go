@@ -138,12 +138,7 @@ func newClient(rawURL string) (c redis.UniversalClient, master string, err error
 			return failoverClient(rawURL)
 		}
 		if u.Query().Has("addr") {
-			o, err := redis.ParseClusterURL(rawURL)
-			if err != nil {
-				return nil, "", unwrapURLError(err)
-			}
-			o.ContextTimeoutEnabled = true
-			return redis.NewClusterClient(o), "", nil
+			return clusterClient(rawURL)
 		}
 		o, err := redis.ParseURL(rawURL)
 		if err != nil {
@@ -156,12 +151,7 @@ func newClient(rawURL string) (c redis.UniversalClient, master string, err error
 		if err != nil {
 			return nil, "", err
 		}
-		o, err := redis.ParseClusterURL(u)
-		if err != nil {
-			return nil, "", unwrapURLError(err)
-		}
-		o.ContextTimeoutEnabled = true
-		return redis.NewClusterClient(o), "", nil
+		return clusterClient(u)
 	case "redis+sentinel", "rediss+sentinel":
 		return failoverClient(rawURL)
 	default:
@@ -172,6 +162,17 @@ func newClient(rawURL string) (c redis.UniversalClient, master string, err error
 const schemes = "redis://, rediss://, redis+cluster://, rediss+cluster://, redis+sentinel:// or rediss+sentinel://"
 
 // failoverClient builds the Sentinel-backed client of a sentinel URL.
+// clusterClient builds a Cluster client from a go-redis cluster URL (seed
+// nodes as addr parameters).
+func clusterClient(rawURL string) (redis.UniversalClient, string, error) {
+	o, err := redis.ParseClusterURL(rawURL)
+	if err != nil {
+		return nil, "", unwrapURLError(err)
+	}
+	o.ContextTimeoutEnabled = true
+	return redis.NewClusterClient(o), "", nil
+}
+
 func failoverClient(rawURL string) (redis.UniversalClient, string, error) {
 	o, err := sentinelOptions(rawURL)
 	if err != nil {
